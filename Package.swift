@@ -1,0 +1,94 @@
+// swift-tools-version: 6.0
+// DINO, built by hand: a reference core that reads like the math, a SIMD core that is fast,
+// and notebook-style lessons on top. The folder layout is the architecture (see README.md).
+import Foundation
+import PackageDescription
+
+// The SIMD core is only fast when the compiler may use AVX2 + FMA: without it `addingProduct`
+// becomes a call per lane (~100x slower). `-target-cpu x86-64-v3` is rejected by swiftc, the
+// clang flag below is accepted and portable across every x86-64-v3 machine. Never -march=native.
+let fast: [SwiftSetting] = {
+    #if arch(x86_64)
+    return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+    #else
+    return []
+    #endif
+}()
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+func exists(_ relative: String) -> Bool {
+    FileManager.default.fileExists(atPath: packageRoot + "/" + relative)
+}
+
+// One executable per lesson, from one table (argument-parser's Examples/ wiring). A lesson is
+// wired as soon as its folder has a main.swift.
+let lessons = [
+    "01-views", "02-temperature", "03-centering", "04-cross-entropy", "05-ema-teacher",
+    "06-vit", "07-dino-training", "08-collapse",
+].filter { exists("Lessons/\($0)/main.swift") }
+let lessonDependencies: [Target.Dependency] = [
+    "DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "DINOPlot", "DINOData", "DINOModel",
+    "DINOLesson",
+]
+
+let testTargets: [(String, [Target.Dependency])] = [
+    ("DINOCoreTests", ["DINOCore", "ReferenceCore", "SIMDCore"]),
+    ("ParityTests", ["DINOCore", "KernelCheck"]),
+    ("DataTests", ["DINOCore", "DINOData", "DINOPlot"]),
+    ("ModelTests", ["DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "DINOModel", "DINOData"]),
+    ("LessonSmokeTests", []),
+]
+
+let package = Package(
+    name: "DINOByHand",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dino", targets: ["dino"]),
+        .library(name: "DINOModel", targets: ["DINOModel"]),
+    ] + lessons.map { .executable(name: "lesson\($0)", targets: ["lesson\($0)"]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "DINOCore", swiftSettings: fast),
+        .target(name: "ReferenceCore", dependencies: ["DINOCore"], swiftSettings: fast),
+        .target(name: "SIMDCore", dependencies: ["DINOCore"], swiftSettings: fast),
+        .target(
+            name: "KernelCheck", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore"],
+            swiftSettings: fast),
+        .target(name: "DINOPlot", swiftSettings: fast),
+        .target(name: "DINOData", dependencies: ["DINOCore", "DINOPlot", "CLibPNG", "CZlib"], swiftSettings: fast),
+        .target(
+            name: "DINOModel", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore", "DINOData"],
+            swiftSettings: fast),
+        .target(
+            name: "DINOLesson", dependencies: ["DINOCore", "DINOPlot", "DINOData"],
+            swiftSettings: fast),
+        .executableTarget(
+            name: "dino",
+            dependencies: [
+                "DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "DINOPlot", "DINOData",
+                "DINOModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fast),
+    ]
+        + lessons.map {
+            .executableTarget(
+                name: "lesson\($0)", dependencies: lessonDependencies, path: "Lessons/\($0)",
+                exclude: [], swiftSettings: fast)
+        }
+        + testTargets.filter { exists("Tests/\($0.0)") }.map { name, deps in
+            .testTarget(
+                name: name,
+                dependencies: name == "LessonSmokeTests"
+                    ? lessons.map { .target(name: "lesson\($0)") } + ["dino"] : deps,
+                swiftSettings: fast)
+        },
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,6 @@
+import DINOCore
+
+extension ParityCase {
+    /// Parity cases of the `ModelKernels` operations (attention, patch embedding, …).
+    public static let modelCases: [ParityCase] = []
+}

@@ -1,0 +1,77 @@
+import DINOCore
+import Foundation
+
+extension ReferenceKernels {
+    /// Row-wise softmax of `x / τ`, the specification: max-shift (so `exp` never overflows, even
+    /// for teacher logits / 0.04 above 100), `x/τ`, exp and sum all in Double.
+    public static func softmax(_ x: Tensor, temperature: Float, into p: inout Tensor) {
+        check(p.shape == x.shape, "softmax: \(x.shape) into \(p.shape)")
+        check(temperature > 0, "softmax: temperature must be > 0, got \(temperature)")
+        for i in 0..<x.rows {
+            let z = (0..<x.cols).map { Double(x[i, $0]) / Double(temperature) }
+            let top = z.max() ?? 0
+            let sum = z.reduce(0.0) { $0 + exp($1 - top) }
+            for j in 0..<x.cols { p[i, j] = Float(exp(z[j] - top) / sum) }
+        }
+    }
+
+    /// Row-wise log-softmax of `x / τ`: `z_j - max z - ln Σ exp(z_k - max z)`.
+    public static func logSoftmax(_ x: Tensor, temperature: Float, into lp: inout Tensor) {
+        check(lp.shape == x.shape, "logSoftmax: \(x.shape) into \(lp.shape)")
+        check(temperature > 0, "logSoftmax: temperature must be > 0, got \(temperature)")
+        for i in 0..<x.rows {
+            let z = (0..<x.cols).map { Double(x[i, $0]) / Double(temperature) }
+            let top = z.max() ?? 0
+            let logSum = log(z.reduce(0.0) { $0 + exp($1 - top) })
+            for j in 0..<x.cols { lp[i, j] = Float(z[j] - top - logSum) }
+        }
+    }
+
+    public static func rowEntropy(_ p: Tensor, into h: inout Tensor) {
+        check(h.count == p.rows, "rowEntropy: \(p.rows) rows into \(h.count) values")
+        for i in 0..<p.rows {
+            var sum = 0.0
+            for j in 0..<p.cols where p[i, j] > 0 { sum -= Double(p[i, j]) * log(Double(p[i, j])) }
+            h.storage[i] = Float(sum)
+        }
+    }
+
+    public static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: inout Tensor) {
+        check(t.shape == ls.shape && h.count == t.rows, "rowCrossEntropy: \(t.shape) vs \(ls.shape) into \(h.count)")
+        for i in 0..<t.rows {
+            var sum = 0.0
+            for j in 0..<t.cols { sum -= Double(t[i, j]) * Double(ls[i, j]) }
+            h.storage[i] = Float(sum)
+        }
+    }
+
+    public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
+        check(y.shape == x.shape && norms.count == x.rows, "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
+        for i in 0..<x.rows {
+            var sum = 0.0
+            for j in 0..<x.cols { sum += Double(x[i, j]) * Double(x[i, j]) }
+            let norm = sum.squareRoot()
+            norms.storage[i] = Float(norm)
+            let denominator = max(norm, Double(epsilon))
+            for j in 0..<x.cols { y[i, j] = Float(Double(x[i, j]) / denominator) }
+        }
+    }
+
+    public static func rowSums(_ x: Tensor, into s: inout Tensor) {
+        check(s.count == x.rows, "rowSums: \(x.rows) rows into \(s.count)")
+        for i in 0..<x.rows {
+            var sum = 0.0
+            for j in 0..<x.cols { sum += Double(x[i, j]) }
+            s.storage[i] = Float(sum)
+        }
+    }
+
+    public static func columnSums(_ x: Tensor, accumulate: Bool, into s: inout Tensor) {
+        check(s.count == x.cols, "columnSums: \(x.cols) columns into \(s.count)")
+        for j in 0..<x.cols {
+            var sum = accumulate ? Double(s.storage[j]) : 0
+            for i in 0..<x.rows { sum += Double(x[i, j]) }
+            s.storage[j] = Float(sum)
+        }
+    }
+}

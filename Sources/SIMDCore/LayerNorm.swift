@@ -1,0 +1,115 @@
+import DINOCore
+
+extension SIMDKernels {
+    /// LayerNorm, eight lanes at a time, two passes over each row (mean, then centred variance:
+    /// the one-pass E[x²] - μ² loses every digit on rows with tiny variance).
+    /// - Twin: ``ReferenceKernels/layerNorm(_:weight:bias:epsilon:into:mean:rstd:)``
+    public static func layerNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
+        into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor
+    ) {
+        let c = x.cols
+        check(weight.count == c && bias.count == c, "layerNorm: weight \(weight.shape), bias \(bias.shape) for \(c) features")
+        check(y.shape == x.shape && mean.count == x.rows && rstd.count == x.rows,
+              "layerNorm: \(x.shape) into \(y.shape), mean \(mean.count), rstd \(rstd.count)")
+        x.storage.withUnsafeBufferPointer { xp in
+            weight.storage.withUnsafeBufferPointer { wp in
+                bias.storage.withUnsafeBufferPointer { bp in
+                    y.storage.withUnsafeMutableBufferPointer { yp in
+                        mean.storage.withUnsafeMutableBufferPointer { mp in
+                            rstd.storage.withUnsafeMutableBufferPointer { rp in
+                                let out = SharedPointer(base: yp.baseAddress!)
+                                let means = SharedPointer(base: mp.baseAddress!), rstds = SharedPointer(base: rp.baseAddress!)
+                                let w = wp.baseAddress!, b = bp.baseAddress!
+                                forEachRow(x.rows, cols: c) { i in
+                                    let xr = xp.baseAddress! + i * c, yr = out.base + i * c
+                                    let mu = sum(xr, c) / Float(c)
+                                    var v8 = F8()
+                                    let m8 = F8(repeating: mu)
+                                    var j = 0
+                                    while j + 8 <= c { let d = load8(xr + j) - m8; v8 = v8.addingProduct(d, d); j += 8 }
+                                    var variance = v8.sum()
+                                    while j < c { let d = xr[j] - mu; variance += d * d; j += 1 }
+                                    variance /= Float(c)
+                                    let r = 1 / (variance + epsilon).squareRoot()
+                                    means.base[i] = mu
+                                    rstds.base[i] = r
+                                    let r8 = F8(repeating: r)
+                                    forEachLane(c, { j in
+                                        store8(load8(b + j).addingProduct((load8(xr + j) - m8) * r8, load8(w + j)), yr + j)
+                                    }, tail: { j in yr[j] = (xr[j] - mu) * r * w[j] + b[j] })
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// LayerNorm backward: per row two reductions (mean(g), mean(g·x̂)) then one pass for dx;
+    /// the parameter gradients are reduced over rows per thread and added at the end.
+    public static func layerNormBackward(
+        _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+        dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
+    ) {
+        let c = x.cols, rows = x.rows
+        check(dy.shape == x.shape && dx.shape == x.shape, "layerNormBackward: dy \(dy.shape), x \(x.shape), dx \(dx.shape)")
+        check(weight.count == c && dWeight.count == c && dBias.count == c, "layerNormBackward: parameter sizes for \(c) features")
+        check(mean.count == rows && rstd.count == rows, "layerNormBackward: mean/rstd need \(rows) values")
+        let threads = rows * c >= 1 << 15 ? max(1, min(Threads.count, rows)) : 1
+        // Per-thread partial sums of dw and db, so threads never write the same memory.  // (threads, 2, c)
+        var partial = [Float](repeating: 0, count: threads * 2 * c)
+        dy.storage.withUnsafeBufferPointer { gp in
+            x.storage.withUnsafeBufferPointer { xp in
+                weight.storage.withUnsafeBufferPointer { wp in
+                    dx.storage.withUnsafeMutableBufferPointer { dp in
+                        partial.withUnsafeMutableBufferPointer { pp in
+                            let out = SharedPointer(base: dp.baseAddress!), parts = SharedPointer(base: pp.baseAddress!)
+                            let w = wp.baseAddress!
+                            let per = (rows + threads - 1) / threads
+                            Threads.parallelFor(threads) { t in
+                                let dw = parts.base + t * 2 * c, db = dw + c
+                                for i in (t * per)..<min(rows, (t + 1) * per) {
+                                    let xr = xp.baseAddress! + i * c, gr = gp.baseAddress! + i * c, dr = out.base + i * c
+                                    let mu = F8(repeating: mean.storage[i]), r = F8(repeating: rstd.storage[i])
+                                    let muS = mean.storage[i], rS = rstd.storage[i]
+                                    var sg = F8(), sgx = F8()
+                                    var sgT: Float = 0, sgxT: Float = 0
+                                    forEachLane(c, { j in
+                                        let xh = (load8(xr + j) - mu) * r, d = load8(gr + j)
+                                        let g = d * load8(w + j)
+                                        sg += g
+                                        sgx = sgx.addingProduct(g, xh)
+                                        store8(load8(dw + j).addingProduct(d, xh), dw + j)
+                                        store8(load8(db + j) + d, db + j)
+                                    }, tail: { j in
+                                        let xh = (xr[j] - muS) * rS, g = gr[j] * w[j]
+                                        sgT += g; sgxT += g * xh
+                                        dw[j] += gr[j] * xh; db[j] += gr[j]
+                                    })
+                                    let meanG = (sg.sum() + sgT) / Float(c), meanGX = (sgx.sum() + sgxT) / Float(c)
+                                    let mg = F8(repeating: meanG), mgx = F8(repeating: meanGX)
+                                    forEachLane(c, { j in
+                                        let xh = (load8(xr + j) - mu) * r
+                                        let g = load8(gr + j) * load8(w + j)
+                                        store8(r * (g - mg - xh * mgx), dr + j)
+                                    }, tail: { j in
+                                        let xh = (xr[j] - muS) * rS
+                                        dr[j] = rS * (gr[j] * w[j] - meanG - xh * meanGX)
+                                    })
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for t in 0..<threads {
+            for j in 0..<c {
+                dWeight.storage[j] += partial[t * 2 * c + j]
+                dBias.storage[j] += partial[t * 2 * c + c + j]
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import DINOCore
+import Foundation
+
+extension SIMDKernels {
+    /// `θt = θt·m + (1 - m)·θs`, eight lanes at a time (same two roundings as the reference:
+    /// no FMA here, so the EMA is bit-identical across cores).
+    public static func emaUpdate(_ teacher: inout Tensor, toward student: Tensor, momentum: Float) {
+        check(teacher.count == student.count, "emaUpdate: teacher \(teacher.shape), student \(student.shape)")
+        let m = F8(repeating: momentum), oneMinus = F8(repeating: 1 - momentum)
+        student.storage.withUnsafeBufferPointer { sp in
+            teacher.storage.withUnsafeMutableBufferPointer { tp in
+                let s = sp.baseAddress!, t = tp.baseAddress!
+                forEachLane(sp.count, { store8(load8(t + $0) * m + oneMinus * load8(s + $0), t + $0) },
+                            tail: { t[$0] = t[$0] * momentum + (1 - momentum) * s[$0] })
+            }
+        }
+    }
+
+    /// AdamW on eight lanes. The bias corrections are computed once per call in Double.
+    public static func adamWStep(
+        _ param: inout Tensor, grad: Tensor, m: inout Tensor, v: inout Tensor, step: Int,
+        hyper h: AdamWHyper
+    ) {
+        check(param.count == grad.count && m.count == grad.count && v.count == grad.count,
+              "adamWStep: param \(param.shape), grad \(grad.shape), m \(m.shape), v \(v.shape)")
+        check(step >= 1, "adamWStep: step counts from 1, got \(step)")
+        let bc1 = 1 - pow(Double(h.beta1), Double(step)), bc2 = 1 - pow(Double(h.beta2), Double(step))
+        let stepSize = Float(Double(h.lr) / bc1), invBC2Root = Float(1 / bc2.squareRoot())
+        let decay = 1 - h.lr * h.weightDecay
+        let b1 = F8(repeating: h.beta1), b2 = F8(repeating: h.beta2)
+        let c1 = F8(repeating: 1 - h.beta1), c2 = F8(repeating: 1 - h.beta2)
+        grad.storage.withUnsafeBufferPointer { gp in
+            param.storage.withUnsafeMutableBufferPointer { pp in
+                m.storage.withUnsafeMutableBufferPointer { mp in
+                    v.storage.withUnsafeMutableBufferPointer { vp in
+                        let g = gp.baseAddress!, p = pp.baseAddress!, mm = mp.baseAddress!, vv = vp.baseAddress!
+                        forEachLane(gp.count, { i in
+                            let gi = load8(g + i)
+                            let mi = b1 * load8(mm + i) + c1 * gi
+                            let vi = b2 * load8(vv + i) + c2 * gi * gi
+                            store8(mi, mm + i)
+                            store8(vi, vv + i)
+                            let denominator = vi.squareRoot() * invBC2Root + h.eps
+                            store8(load8(p + i) * decay - stepSize * mi / denominator, p + i)
+                        }, tail: { i in
+                            let gi = g[i]
+                            mm[i] = h.beta1 * mm[i] + (1 - h.beta1) * gi
+                            vv[i] = h.beta2 * vv[i] + (1 - h.beta2) * gi * gi
+                            p[i] = p[i] * decay - stepSize * mm[i] / (vv[i].squareRoot() * invBC2Root + h.eps)
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    public static func sumOfSquares(_ x: Tensor) -> Double {
+        // Float32 lanes per block of 4096, then Double across blocks: exact enough for a norm.
+        var total = 0.0
+        x.storage.withUnsafeBufferPointer { xp in
+            var start = 0
+            while start < xp.count {
+                let n = min(4096, xp.count - start)
+                total += Double(dot(xp.baseAddress! + start, xp.baseAddress! + start, n))
+                start += n
+            }
+        }
+        return total
+    }
+}

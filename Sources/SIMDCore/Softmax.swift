@@ -1,0 +1,187 @@
+import DINOCore
+import Foundation
+
+/// Runs `body(row)` over the rows of an `[rows, cols]` problem, split across threads when large.
+@inline(__always)
+func forEachRow(_ rows: Int, cols: Int, _ body: (Int) -> Void) {
+    parallelRows(rows, work: rows * cols * 8) { range in for i in range { body(i) } }
+}
+
+/// Max of `n` floats, 8 lanes at a time.
+@inline(__always) func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var m = F8(repeating: -.infinity)
+    var j = 0
+    while j + 8 <= n { m = pointwiseMaxFast(m, load8(p + j)); j += 8 }
+    var top = m.max()
+    while j < n { top = max(top, p[j]); j += 1 }
+    return top
+}
+
+/// `pointwiseMax` compiles to a per-lane loop in Swift 6.3; a compare + blend does not.
+@inline(__always) func pointwiseMaxFast(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: b .> a) }
+
+/// `Σ exp((x_j - top)·invT)` written into `out` (unnormalised), returning the sum.
+@inline(__always)
+func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, top: Float, invT: Float) -> Float {
+    var sum = F8()
+    var j = 0
+    let shift = F8(repeating: top), s = F8(repeating: invT)
+    while j + 8 <= n {
+        let e = exp8((load8(x + j) - shift) * s)
+        store8(e, out + j)
+        sum += e
+        j += 8
+    }
+    var total = sum.sum()
+    if j < n {
+        var v = F8(repeating: -.infinity)
+        for l in 0..<(n - j) { v[l] = x[j + l] }
+        let e = exp8((v - shift) * s)
+        for l in 0..<(n - j) { out[j + l] = e[l]; total += e[l] }
+    }
+    return total
+}
+
+extension SIMDKernels {
+    /// Row-wise softmax of `x / τ`, eight lanes at a time, rows split across threads.
+    /// - Faster: one pass for the max, one fused pass for exp + sum (`exp8`), one scaling pass.
+    /// - Costs: Float32 sums in lane order; `exp8` is within ~2 ulp of libm.
+    /// - Twin: ``ReferenceKernels/softmax(_:temperature:into:)``
+    public static func softmax(_ x: Tensor, temperature: Float, into p: inout Tensor) {
+        check(p.shape == x.shape, "softmax: \(x.shape) into \(p.shape)")
+        check(temperature > 0, "softmax: temperature must be > 0, got \(temperature)")
+        let cols = x.cols, invT = 1 / temperature
+        x.storage.withUnsafeBufferPointer { xp in
+            p.storage.withUnsafeMutableBufferPointer { pp in
+                let out = SharedPointer(base: pp.baseAddress!)
+                forEachRow(x.rows, cols: cols) { i in
+                    let xr = xp.baseAddress! + i * cols, pr = out.base + i * cols
+                    // max of x/τ = (max x)/τ for τ > 0: shift before scaling, as the reference does.
+                    let top = rowMax(xr, cols)
+                    let inv = 1 / expShifted(xr, pr, cols, top: top, invT: invT)
+                    forEachLane(cols, { store8(load8(pr + $0) * inv, pr + $0) }, tail: { pr[$0] *= inv })
+                }
+            }
+        }
+    }
+
+    public static func logSoftmax(_ x: Tensor, temperature: Float, into lp: inout Tensor) {
+        check(lp.shape == x.shape, "logSoftmax: \(x.shape) into \(lp.shape)")
+        check(temperature > 0, "logSoftmax: temperature must be > 0, got \(temperature)")
+        let cols = x.cols, invT = 1 / temperature
+        x.storage.withUnsafeBufferPointer { xp in
+            lp.storage.withUnsafeMutableBufferPointer { pp in
+                let out = SharedPointer(base: pp.baseAddress!)
+                forEachRow(x.rows, cols: cols) { i in
+                    let xr = xp.baseAddress! + i * cols, pr = out.base + i * cols
+                    let top = rowMax(xr, cols)
+                    let logSum = Float(log(Double(expShifted(xr, pr, cols, top: top, invT: invT))))
+                    let s = F8(repeating: invT), shift = F8(repeating: top), l = F8(repeating: logSum)
+                    forEachLane(cols, { store8((load8(xr + $0) - shift) * s - l, pr + $0) },
+                                tail: { pr[$0] = (xr[$0] - top) * invT - logSum })
+                }
+            }
+        }
+    }
+
+    public static func rowEntropy(_ p: Tensor, into h: inout Tensor) {
+        check(h.count == p.rows, "rowEntropy: \(p.rows) rows into \(h.count) values")
+        let cols = p.cols
+        p.storage.withUnsafeBufferPointer { pp in
+            h.storage.withUnsafeMutableBufferPointer { hp in
+                for i in 0..<p.rows {
+                    let r = pp.baseAddress! + i * cols
+                    var sum: Float = 0
+                    // log has no SIMD twin in the standard library; entropy is a reporting op.
+                    for j in 0..<cols where r[j] > 0 { sum -= r[j] * logf(r[j]) }
+                    hp[i] = sum
+                }
+            }
+        }
+    }
+
+    public static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: inout Tensor) {
+        check(t.shape == ls.shape && h.count == t.rows, "rowCrossEntropy: \(t.shape) vs \(ls.shape) into \(h.count)")
+        let cols = t.cols
+        t.storage.withUnsafeBufferPointer { tp in
+            ls.storage.withUnsafeBufferPointer { lp in
+                h.storage.withUnsafeMutableBufferPointer { hp in
+                    for i in 0..<t.rows {
+                        hp[i] = -dot(tp.baseAddress! + i * cols, lp.baseAddress! + i * cols, cols)
+                    }
+                }
+            }
+        }
+    }
+
+    public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
+        check(y.shape == x.shape && norms.count == x.rows, "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
+        let cols = x.cols
+        x.storage.withUnsafeBufferPointer { xp in
+            y.storage.withUnsafeMutableBufferPointer { yp in
+                norms.storage.withUnsafeMutableBufferPointer { np in
+                    for i in 0..<x.rows {
+                        let xr = xp.baseAddress! + i * cols, yr = yp.baseAddress! + i * cols
+                        let norm = dot(xr, xr, cols).squareRoot()
+                        np[i] = norm
+                        let inv = 1 / max(norm, epsilon)
+                        forEachLane(cols, { store8(load8(xr + $0) * inv, yr + $0) }, tail: { yr[$0] = xr[$0] * inv })
+                    }
+                }
+            }
+        }
+    }
+
+    public static func rowSums(_ x: Tensor, into s: inout Tensor) {
+        check(s.count == x.rows, "rowSums: \(x.rows) rows into \(s.count)")
+        let cols = x.cols
+        x.storage.withUnsafeBufferPointer { xp in
+            s.storage.withUnsafeMutableBufferPointer { sp in
+                for i in 0..<x.rows { sp[i] = sum(xp.baseAddress! + i * cols, cols) }
+            }
+        }
+    }
+
+    public static func columnSums(_ x: Tensor, accumulate: Bool, into s: inout Tensor) {
+        check(s.count == x.cols, "columnSums: \(x.cols) columns into \(s.count)")
+        let cols = x.cols
+        if !accumulate { for j in 0..<cols { s.storage[j] = 0 } }
+        x.storage.withUnsafeBufferPointer { xp in
+            s.storage.withUnsafeMutableBufferPointer { sp in
+                let out = sp.baseAddress!
+                for i in 0..<x.rows {
+                    let xr = xp.baseAddress! + i * cols
+                    forEachLane(cols, { store8(load8(out + $0) + load8(xr + $0), out + $0) }, tail: { out[$0] += xr[$0] })
+                }
+            }
+        }
+    }
+}
+
+/// Dot product of two length-`n` vectors with four independent 8-lane accumulators.
+@inline(__always) func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
+    var j = 0
+    while j + 32 <= n {
+        s0 = s0.addingProduct(load8(a + j), load8(b + j))
+        s1 = s1.addingProduct(load8(a + j + 8), load8(b + j + 8))
+        s2 = s2.addingProduct(load8(a + j + 16), load8(b + j + 16))
+        s3 = s3.addingProduct(load8(a + j + 24), load8(b + j + 24))
+        j += 32
+    }
+    while j + 8 <= n { s0 = s0.addingProduct(load8(a + j), load8(b + j)); j += 8 }
+    var total = ((s0 + s1) + (s2 + s3)).sum()
+    while j < n { total += a[j] * b[j]; j += 1 }
+    return total
+}
+
+/// Sum of `n` floats with two 8-lane accumulators.
+@inline(__always) func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+    var s0 = F8(), s1 = F8()
+    var j = 0
+    while j + 16 <= n { s0 += load8(a + j); s1 += load8(a + j + 8); j += 16 }
+    while j + 8 <= n { s0 += load8(a + j); j += 8 }
+    var total = (s0 + s1).sum()
+    while j < n { total += a[j]; j += 1 }
+    return total
+}
