@@ -34,6 +34,7 @@ let lessonDependencies: [Target.Dependency] = [
 let testTargets: [(String, [Target.Dependency])] = [
     ("DINOCoreTests", ["DINOCore", "ReferenceCore", "SIMDCore"]),
     ("ParityTests", ["DINOCore", "KernelCheck"]),
+    ("LossTests", ["DINOCore", "ReferenceCore", "SIMDCore", "DINOModel"]),
     ("DataTests", ["DINOCore", "DINOData", "DINOPlot"]),
     ("ModelTests", ["DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "DINOModel", "DINOData"]),
     ("LessonSmokeTests", []),

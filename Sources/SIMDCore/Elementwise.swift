@@ -74,10 +74,21 @@ extension SIMDKernels {
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, y = yp.baseAddress!
                 let n = xp.count
-                forEachLane(n, { i in
-                    let v = load8(x + i)
-                    store8(v * phiCDF8(v), y + i)
-                }, tail: { i in
+                // Two independent 8-lane chains per step: the erfc polynomial is one long
+                // dependency chain, so a second chain fills the FMA pipes while the first waits.
+                var i = 0
+                while i + 16 <= n {
+                    let v0 = load8(x + i), v1 = load8(x + i + 8)
+                    let c0 = phiCDF8(v0), c1 = phiCDF8(v1)
+                    store8(v0 * c0, y + i)
+                    store8(v1 * c1, y + i + 8)
+                    i += 16
+                }
+                forEachLane(n - i, { j in
+                    let v = load8(x + i + j)
+                    store8(v * phiCDF8(v), y + i + j)
+                }, tail: { j in
+                    let i = i + j
                     var v = F8(); v[0] = x[i]
                     y[i] = (v * phiCDF8(v))[0]
                 })
@@ -112,10 +123,15 @@ extension SIMDKernels {
     let az = z.replacing(with: -z, where: z .< 0)
     let t = 1 / (1 + 0.5 * az)
     var p = F8(repeating: 0.17087277)
-    for c: Float in [-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418,
-                     0.37409196, 1.00002368, -1.26551223] {
-        p = F8(repeating: c).addingProduct(p, t)
-    }
+    p = F8(repeating: -0.82215223).addingProduct(p, t)
+    p = F8(repeating: 1.48851587).addingProduct(p, t)
+    p = F8(repeating: -1.13520398).addingProduct(p, t)
+    p = F8(repeating: 0.27886807).addingProduct(p, t)
+    p = F8(repeating: -0.18628806).addingProduct(p, t)
+    p = F8(repeating: 0.09678418).addingProduct(p, t)
+    p = F8(repeating: 0.37409196).addingProduct(p, t)
+    p = F8(repeating: 1.00002368).addingProduct(p, t)
+    p = F8(repeating: -1.26551223).addingProduct(p, t)
     let erfcAbs = t * exp8(-az * az + p)
     let erfc = erfcAbs.replacing(with: 2 - erfcAbs, where: z .< 0)
     return 0.5 * erfc

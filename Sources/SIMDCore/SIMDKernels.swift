@@ -55,14 +55,19 @@ struct SharedPointer: @unchecked Sendable {
     var v = x.replacing(with: lo, where: x .< lo)
     v = v.replacing(with: hi, where: v .> hi)
     let magic = F8(repeating: 12_582_912)  // 1.5·2²³
-    let t = v * 1.442_695_040_888_963_4 + magic
+    let t = magic.addingProduct(v, F8(repeating: 1.442_695_040_888_963_4))
     let n = t - magic
-    var r = v - n * 0.693_145_751_953_125       // ln2 high part (exact in Float)
-    r = r - n * 1.428_606_765_330_187_0e-06      // ln2 low part
+    var r = v.addingProduct(n, F8(repeating: -0.693_145_751_953_125))   // ln2 high part (exact in Float)
+    r = r.addingProduct(n, F8(repeating: -1.428_606_765_330_187_0e-06))  // ln2 low part
+    // Horner, unrolled (an array literal here would allocate on every call).
     var p = F8(repeating: 1.0 / 5040)
-    for c: Float in [1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1] {
-        p = F8(repeating: c).addingProduct(p, r)
-    }
+    p = F8(repeating: 1.0 / 720).addingProduct(p, r)
+    p = F8(repeating: 1.0 / 120).addingProduct(p, r)
+    p = F8(repeating: 1.0 / 24).addingProduct(p, r)
+    p = F8(repeating: 1.0 / 6).addingProduct(p, r)
+    p = F8(repeating: 0.5).addingProduct(p, r)
+    p = F8(repeating: 1).addingProduct(p, r)
+    p = F8(repeating: 1).addingProduct(p, r)
     // 2ⁿ: the low mantissa bits of t hold n + 2²² (as an integer); shift into the exponent.
     let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127
     let scale = unsafeBitCast(bits &<< 23, to: F8.self)

@@ -9,10 +9,18 @@ func forEachRow(_ rows: Int, cols: Int, _ body: (Int) -> Void) {
 
 /// Max of `n` floats, 8 lanes at a time.
 @inline(__always) func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var m = F8(repeating: -.infinity)
+    // Four independent maxima: one chain would wait on vmaxps latency every step.
+    var m0 = F8(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
     var j = 0
-    while j + 8 <= n { m = pointwiseMaxFast(m, load8(p + j)); j += 8 }
-    var top = m.max()
+    while j + 32 <= n {
+        m0 = pointwiseMaxFast(m0, load8(p + j))
+        m1 = pointwiseMaxFast(m1, load8(p + j + 8))
+        m2 = pointwiseMaxFast(m2, load8(p + j + 16))
+        m3 = pointwiseMaxFast(m3, load8(p + j + 24))
+        j += 32
+    }
+    while j + 8 <= n { m0 = pointwiseMaxFast(m0, load8(p + j)); j += 8 }
+    var top = pointwiseMaxFast(pointwiseMaxFast(m0, m1), pointwiseMaxFast(m2, m3)).max()
     while j < n { top = max(top, p[j]); j += 1 }
     return top
 }
@@ -23,9 +31,18 @@ func forEachRow(_ rows: Int, cols: Int, _ body: (Int) -> Void) {
 /// `Σ exp((x_j - top)·invT)` written into `out` (unnormalised), returning the sum.
 @inline(__always)
 func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, top: Float, invT: Float) -> Float {
-    var sum = F8()
+    var sum = F8(), sum2 = F8()
     var j = 0
     let shift = F8(repeating: top), s = F8(repeating: invT)
+    while j + 16 <= n {
+        let e0 = exp8((load8(x + j) - shift) * s), e1 = exp8((load8(x + j + 8) - shift) * s)
+        store8(e0, out + j)
+        store8(e1, out + j + 8)
+        sum += e0
+        sum2 += e1
+        j += 16
+    }
+    sum += sum2
     while j + 8 <= n {
         let e = exp8((load8(x + j) - shift) * s)
         store8(e, out + j)

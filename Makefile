@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh Debian machine with the Swift toolchain:
+#   make run    install what is missing, build in release, run the main job
+#   make test   the same set-up, then the whole test suite
+# Numeric code is slow in debug builds, so everything (tests too) is built in release.
+
+SWIFT        ?= swift
+APT_PACKAGES := gnuplot-nox libpng-dev zlib1g-dev pkg-config dataset-fashion-mnist
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DINO         := .build/release/dino
+
+.PHONY: all setup build run test check bench lessons clean
+
+all: run
+
+# Install only the Debian packages that are missing (dpkg -s is quick and offline).
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "system packages present: $(APT_PACKAGES)"; fi
+
+build: setup
+	$(SWIFT) build -c release
+
+# The main job: parity of the two cores, the kernel benchmark, then every lesson in order.
+run: build
+	$(DINO) check
+	$(DINO) bench kernels --threads 1,2
+	@for exe in $$(ls Lessons | sort); do \
+	  echo; echo "▶ lesson$$exe"; .build/release/lesson$$exe || exit 1; \
+	done
+
+test: setup
+	$(SWIFT) build -c release
+	$(SWIFT) test -c release -Xswiftc -enable-testing
+	$(DINO) check
+	@if [ -f Tests/golden/index.json ]; then \
+	  $(DINO) verify Tests/golden --kernels reference && $(DINO) verify Tests/golden --kernels simd; fi
+
+check: build
+	$(DINO) check
+
+bench: build
+	$(DINO) bench kernels --threads 1,2
+
+clean:
+	rm -rf .build

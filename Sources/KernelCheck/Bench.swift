@@ -1,0 +1,189 @@
+import DINOCore
+import Foundation
+import ReferenceCore
+import SIMDCore
+
+/// Keeps benchmark results alive so the optimiser cannot drop the work (swift-numerics' idea).
+public enum BlackHole {
+    nonisolated(unsafe) public static var sink: Float = 0
+    @inline(never) public static func consume(_ x: Float) { sink += x }
+}
+
+/// Times `body` `runs` times after `warmup` untimed calls; returns the times in milliseconds.
+public func measure(warmup: Int = 1, runs: Int, _ body: () -> Void) -> [Double] {
+    for _ in 0..<warmup { body() }
+    return (0..<runs).map { _ in
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+    }
+}
+
+/// Mutable buffers of one benchmark, shared by the closure that runs the op.
+final class BenchBuffers {
+    var y = Tensor(shape: [0]), r1 = Tensor(shape: [0]), r2 = Tensor(shape: [0])
+    var c1 = Tensor(shape: [0]), c2 = Tensor(shape: [0])
+    var p = Tensor(shape: [0]), m = Tensor(shape: [0]), v = Tensor(shape: [0])
+}
+
+/// One kernel benchmark: an operation on fixed shapes, prepared once per core.
+public struct BenchCase: Sendable {
+    public let op: String
+    public let shape: String
+    /// Floating-point operations per call (2·M·K·N for a matmul), or nil if GFLOP/s is not meaningful.
+    public let flops: Double?
+    /// Returns a closure that runs the op once on prepared inputs and consumes one output value.
+    public let prepare: @Sendable (any KernelSet.Type) -> () -> Void
+
+    public init(op: String, shape: String, flops: Double?, prepare: @escaping @Sendable (any KernelSet.Type) -> () -> Void) {
+        self.op = op
+        self.shape = shape
+        self.flops = flops
+        self.prepare = prepare
+    }
+}
+
+extension BenchCase {
+    public static func matmul(_ layout: MatmulLayout, m: Int, k: Int, n: Int) -> BenchCase {
+        BenchCase(op: "matmul \(layout.rawValue)", shape: "\(m)x\(k)x\(n)", flops: 2 * Double(m) * Double(k) * Double(n)) { K in
+            var rng = SplitMix64(seed: 1)
+            let a = rng.uniformTensor(layout == .tn ? [k, m] : [m, k])
+            let b = rng.uniformTensor(layout == .nt ? [n, k] : [k, n])
+            let box = BenchBuffers()
+            box.y = Tensor(shape: [m, n])
+            return {
+                K.matmul(a, b, layout: layout, bias: nil, accumulate: false, into: &box.y)
+                BlackHole.consume(box.y.storage[0])
+            }
+        }
+    }
+
+    /// A row-wise or element-wise op on an `[rows, cols]` input.
+    public static func rowOp(_ op: String, rows: Int, cols: Int) -> BenchCase {
+        BenchCase(op: op, shape: "\(rows)x\(cols)", flops: nil) { K in
+            var rng = SplitMix64(seed: 2)
+            let x = rng.uniformTensor([rows, cols], -4, 4), dy = rng.uniformTensor([rows, cols])
+            let w = rng.uniformTensor([cols]), b = rng.uniformTensor([cols])
+            let box = BenchBuffers()
+            box.y = Tensor(shape: [rows, cols])
+            box.r1 = Tensor(shape: [rows])
+            box.r2 = Tensor(shape: [rows])
+            box.c1 = Tensor(shape: [cols])
+            box.c2 = Tensor(shape: [cols])
+            box.p = x
+            box.m = Tensor(shape: [rows, cols])
+            box.v = Tensor(shape: [rows, cols])
+            var mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows]), ignored = Tensor(shape: [rows, cols])
+            K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &ignored, mean: &mean, rstd: &rstd)
+            var step = 0
+            return {
+                switch op {
+                case "softmax": K.softmax(x, temperature: 0.04, into: &box.y)
+                case "logSoftmax": K.logSoftmax(x, temperature: 0.1, into: &box.y)
+                case "rowEntropy": K.rowEntropy(x, into: &box.r1)
+                case "layerNorm": K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &box.y, mean: &box.r1, rstd: &box.r2)
+                case "layerNormBackward":
+                    K.layerNormBackward(dy, x, weight: w, mean: mean, rstd: rstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2)
+                case "gelu": K.gelu(x, into: &box.y)
+                case "geluBackward": K.geluBackward(dy, x, into: &box.y)
+                case "add": K.add(x, dy, into: &box.y)
+                case "axpy": K.axpy(0.5, x, &box.y)
+                case "l2Normalize": K.l2Normalize(x, epsilon: 1e-12, into: &box.y, norms: &box.r1)
+                case "columnSums": K.columnSums(x, accumulate: false, into: &box.c1)
+                case "rowSums": K.rowSums(x, into: &box.r1)
+                case "emaUpdate": K.emaUpdate(&box.p, toward: dy, momentum: 0.996)
+                case "adamWStep":
+                    step += 1
+                    K.adamWStep(&box.p, grad: dy, m: &box.m, v: &box.v, step: step,
+                                hyper: AdamWHyper(lr: 1e-4, weightDecay: 0.04))
+                default: preconditionFailure("unknown bench op \(op)")
+                }
+                BlackHole.consume(box.y.storage[0] + box.r1.storage[0] + box.c1.storage[0] + box.p.storage[0])
+            }
+        }
+    }
+
+    /// The kernels of a small ViT training step (64 images × 65 tokens = 4160 rows; widths 64, 192,
+    /// 576 = 3·192 (qkv), 768 = 4·192 (MLP)), the same matmuls as weight gradients (K = 4160), and squares.
+    public static let kernelSuite: [BenchCase] = {
+        var cases: [BenchCase] = []
+        let rows = 4160
+        for (d, out) in [(192, 576), (192, 768), (768, 192), (64, 192), (64, 256), (256, 64)] {
+            cases.append(.matmul(.nt, m: rows, k: d, n: out))        // forward  y = x·Wᵀ
+            cases.append(.matmul(.nn, m: rows, k: out, n: d))        // backward dx = dy·W
+            cases.append(.matmul(.tn, m: out, k: rows, n: d))        // backward dW = dyᵀ·x
+        }
+        for s in [64, 128, 256, 512, 1024] {
+            for layout in MatmulLayout.allCases { cases.append(.matmul(layout, m: s, k: s, n: s)) }
+        }
+        cases.append(.rowOp("softmax", rows: rows, cols: 1024))
+        cases.append(.rowOp("logSoftmax", rows: rows, cols: 1024))
+        cases.append(.rowOp("rowEntropy", rows: 512, cols: 1024))
+        cases.append(.rowOp("layerNorm", rows: rows, cols: 192))
+        cases.append(.rowOp("layerNormBackward", rows: rows, cols: 192))
+        cases.append(.rowOp("gelu", rows: rows, cols: 768))
+        cases.append(.rowOp("geluBackward", rows: rows, cols: 768))
+        cases.append(.rowOp("add", rows: rows, cols: 192))
+        cases.append(.rowOp("axpy", rows: rows, cols: 192))
+        cases.append(.rowOp("l2Normalize", rows: 512, cols: 256))
+        cases.append(.rowOp("columnSums", rows: rows, cols: 576))
+        cases.append(.rowOp("rowSums", rows: rows, cols: 576))
+        cases.append(.rowOp("emaUpdate", rows: 1024, cols: 1024))
+        cases.append(.rowOp("adamWStep", rows: 1024, cols: 1024))
+        return cases
+    }()
+}
+
+/// The result of one benchmark, both cores.
+public struct BenchResult: Sendable {
+    public var op: String
+    public var shape: String
+    public var threads: Int
+    public var referenceMs: Double?
+    public var simdMs: Double
+    public var gflops: Double?
+    public var speedup: Double? { referenceMs.map { $0 / simdMs } }
+
+    public var json: String {
+        func num(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "null" }
+        return "{\"op\": \"\(op)\", \"shape\": \"\(shape)\", \"threads\": \(threads), \"reference_ms\": \(num(referenceMs)), "
+            + "\"simd_ms\": \(num(simdMs)), \"speedup\": \(num(speedup)), \"gflops\": \(num(gflops))}"
+    }
+}
+
+/// Runs one case: the SIMD core `runs` times (median), the reference core fewer times when slow.
+public func runBenchmark(_ c: BenchCase, threads: Int, runs: Int, reference: Bool) -> BenchResult {
+    let saved = Threads.count
+    Threads.count = threads
+    defer { Threads.count = saved }
+    let simd = c.prepare(SIMDKernels.self)
+    let simdMs = Stats.median(measure(warmup: 2, runs: runs, simd))
+    var referenceMs: Double?
+    if reference {
+        let ref = c.prepare(ReferenceKernels.self)
+        // The reference core is 10-1000x slower: one call tells how many more we can afford.
+        let first = measure(warmup: 0, runs: 1, ref)[0]
+        let more = first > 2000 ? 0 : first > 300 ? 2 : 4
+        referenceMs = Stats.median([first] + (more > 0 ? measure(warmup: 0, runs: more, ref) : []))
+    }
+    return BenchResult(op: c.op, shape: c.shape, threads: threads, referenceMs: referenceMs, simdMs: simdMs,
+                       gflops: c.flops.map { $0 / (simdMs * 1e6) })
+}
+
+/// The CPU model from /proc/cpuinfo, for chart headers.
+public var cpuModel: String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let name = line.split(separator: ":", maxSplits: 1).last
+    else { return "unknown CPU" }
+    return name.trimmingCharacters(in: .whitespaces)
+}
+
+/// Whether this binary was built with optimisation (benchmarks of a debug build mean little).
+public var isOptimizedBuild: Bool {
+    #if DEBUG
+    return false
+    #else
+    return true
+    #endif
+}
