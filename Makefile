@@ -31,8 +31,9 @@ run: build
 	  echo; echo "▶ lesson$$exe"; .build/release/lesson$$exe || exit 1; \
 	done
 
+# One release build serves the whole suite: `swift test` builds every product (dino and the
+# lessons too) with testing enabled, and the checks below run those binaries.
 test: setup
-	$(SWIFT) build -c release
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 	$(DINO) check
 	@if [ -f Tests/golden/index.json ]; then \

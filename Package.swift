@@ -35,6 +35,7 @@ let testTargets: [(String, [Target.Dependency])] = [
     ("DINOCoreTests", ["DINOCore", "ReferenceCore", "SIMDCore"]),
     ("ParityTests", ["DINOCore", "KernelCheck"]),
     ("LossTests", ["DINOCore", "ReferenceCore", "SIMDCore", "DINOModel"]),
+    ("TrainerTests", ["DINOCore", "SIMDCore", "DINOData", "DINOModel"]),
     ("DataTests", ["DINOCore", "DINOData", "DINOPlot"]),
     ("ModelTests", ["DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "DINOModel", "DINOData"]),
     ("LessonSmokeTests", []),
@@ -65,7 +66,7 @@ let package = Package(
         .target(name: "DINOPlot", swiftSettings: fast),
         .target(name: "DINOData", dependencies: ["DINOCore", "DINOPlot", "CLibPNG", "CZlib"], swiftSettings: fast),
         .target(
-            name: "DINOModel", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore", "DINOData"],
+            name: "DINOModel", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore", "DINOData", "DINOPlot"],
             swiftSettings: fast),
         .target(
             name: "DINOLesson", dependencies: ["DINOCore", "DINOPlot", "DINOData"],

@@ -68,27 +68,41 @@ public struct DINOLoss: Sendable {
 
         var teacherEntropyRows = Tensor(shape: [teacher.rows])
         K.rowEntropy(q, into: &teacherEntropyRows)
-        var total = 0.0, klTotal = 0.0
-        var rowsCE = Tensor(shape: [batch])
-        var grad = Tensor(shape: student.shape)
-        let scale = 1 / (studentTemperature * Float(batch) * Float(pairs))
-        for a in 0..<2 {
-            let qa = q.rowSlice(a * batch..<(a + 1) * batch)
-            let ha = teacherEntropyRows.storage[a * batch..<(a + 1) * batch].reduce(0.0) { $0 + Double($1) }
-            for v in 0..<crops where v != a {
-                let lsv = ls.rowSlice(v * batch..<(v + 1) * batch)
-                K.rowCrossEntropy(target: qa, logProbs: lsv, into: &rowsCE)
-                let ce = rowsCE.storage.reduce(0.0) { $0 + Double($1) }
-                total += ce / Double(batch)
-                klTotal += (ce - ha) / Double(batch)
-                // ∂/∂S_v of this pair: (p_v - q_a) / (τs·B·N)
-                var block = p.rowSlice(v * batch..<(v + 1) * batch)
-                K.axpy(-1, qa, &block)
-                var scaled = block
-                K.scale(block, by: scale, into: &scaled)
-                grad.setRows(v * batch, scaled, accumulate: true)
+
+        // By linearity, the pairs of student crop v sum to one cross-entropy against the sum
+        // of its teachers T_v: q_1 for v = 0, q_0 for v = 1, q_0 + q_1 for every local crop.
+        // So one [V·B, K] target matrix replaces 2V-2 pair loops:
+        //     loss = (1/(B·N)) Σ_rows H(T_v, ls_v),   ∂/∂S_v = (n_v·p_v - T_v) / (τs·B·N),
+        // with n_v = the number of teachers of crop v (1 or 2).
+        let rowLength = batch * outDim
+        var target = Tensor(shape: student.shape)
+        var pairedProbabilities = p
+        target.storage.withUnsafeMutableBufferPointer { t in
+            q.storage.withUnsafeBufferPointer { qp in
+                pairedProbabilities.storage.withUnsafeMutableBufferPointer { pp in
+                    let q0 = qp.baseAddress!, q1 = q0 + rowLength
+                    t.baseAddress!.update(from: q1, count: rowLength)                 // crop 0 ← teacher 1
+                    (t.baseAddress! + rowLength).update(from: q0, count: rowLength)   // crop 1 ← teacher 0
+                    for v in 2..<crops {
+                        let tv = t.baseAddress! + v * rowLength, pv = pp.baseAddress! + v * rowLength
+                        for i in 0..<rowLength {
+                            tv[i] = q0[i] + q1[i]
+                            pv[i] *= 2
+                        }
+                    }
+                }
             }
         }
+        var rowsCE = Tensor(shape: [student.rows])
+        K.rowCrossEntropy(target: target, logProbs: ls, into: &rowsCE)
+        let ceTotal = rowsCE.storage.reduce(0.0) { $0 + Double($1) }
+        // Each teacher crop a pairs with V-1 student crops: Σ_pairs Σ_b h_a[b] = (V-1)·Σ h.
+        let entropyTotal = teacherEntropyRows.storage.reduce(0.0) { $0 + Double($1) }
+        let total = ceTotal / Double(batch)
+        let klTotal = (ceTotal - Double(crops - 1) * entropyTotal) / Double(batch)
+        K.axpy(-1, target, &pairedProbabilities)
+        var grad = Tensor(shape: student.shape)
+        K.scale(pairedProbabilities, by: 1 / (studentTemperature * Float(batch) * Float(pairs)), into: &grad)
         if updateCenter {
             var batchCenter = Tensor(shape: [1, outDim])
             K.columnMeans(teacher, into: &batchCenter)

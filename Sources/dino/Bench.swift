@@ -3,5 +3,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: kernels (reference vs SIMD).",
-        subcommands: [BenchKernels.self])
+        subcommands: [BenchKernels.self, BenchTrain.self])
 }

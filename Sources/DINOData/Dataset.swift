@@ -1,0 +1,315 @@
+import DINOCore
+import Foundation
+
+/// A labelled image dataset held in memory: `count` images of one size as contiguous 8-bit
+/// `[N, C, H, W]` storage (a quarter of the Float size: Fashion-MNIST's 60 000 training images
+/// take 47 MB), labels, and class names. Pixels become Float in [0, 1] only when used.
+public struct Dataset: Sendable, ImageSource {
+    public var name: String
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    /// `[N, C, H, W]` row-major, 0…255.
+    public let pixels: [UInt8]
+    /// One class index per image, in `0..<classCount`.
+    public let labels: [Int]
+    public let classNames: [String]
+
+    public var count: Int { labels.count }
+    public var classCount: Int { classNames.count }
+    /// Values per image, C·H·W.
+    public var imageSize: Int { channels * height * width }
+
+    /// - Throws: ``DataError`` (path `name`) when the pixel count is not N·C·H·W or a label is
+    ///   outside `0..<classNames.count`.
+    public init(
+        name: String, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int],
+        classNames: [String]
+    ) throws {
+        guard channels == 1 || channels == 3 else {
+            throw DataError(name, "\(channels) channels, expected 1 or 3")
+        }
+        guard height > 0, width > 0 else {
+            throw DataError(name, "image size \(width)x\(height) must be positive")
+        }
+        guard pixels.count == labels.count * channels * height * width else {
+            throw DataError(
+                name,
+                "\(pixels.count) pixel values for \(labels.count) labels of \(channels)x\(height)x\(width)")
+        }
+        if let bad = labels.firstIndex(where: { $0 < 0 || $0 >= classNames.count }) {
+            throw DataError(
+                name, "label \(labels[bad]) of image \(bad) is outside 0..<\(classNames.count) classes")
+        }
+        self.name = name
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.pixels = pixels
+        self.labels = labels
+        self.classNames = classNames
+    }
+
+    /// Image `i` as Float in [0, 1].
+    public func image(_ i: Int) -> Image {
+        precondition(i >= 0 && i < count, "Dataset \(name): image \(i) outside 0..<\(count)")
+        var out = [Float](repeating: 0, count: imageSize)
+        out.withUnsafeMutableBufferPointer { copyPixels(of: i, into: $0.baseAddress!) }
+        return Image(width: width, height: height, channels: channels, pixels: out)
+    }
+
+    /// Images `indices` as one `[n, C, H, W]` tensor in [0, 1].
+    public func tensor(_ indices: [Int]) -> Tensor {
+        var out = [Float](repeating: 0, count: indices.count * imageSize)
+        out.withUnsafeMutableBufferPointer { buffer in
+            for (k, i) in indices.enumerated() {
+                copyPixels(of: i, into: buffer.baseAddress! + k * imageSize)
+            }
+        }
+        return Tensor(shape: [indices.count, channels, height, width], out)
+    }
+
+    /// A dataset holding only `indices` (in that order).
+    public func subset(_ indices: [Int]) -> Dataset {
+        var px = [UInt8]()
+        px.reserveCapacity(indices.count * imageSize)
+        for i in indices { px += pixels[i * imageSize..<(i + 1) * imageSize] }
+        // Already validated: the labels and sizes come from this dataset.
+        return try! Dataset(
+            name: name, channels: channels, height: height, width: width, pixels: px,
+            labels: indices.map { labels[$0] }, classNames: classNames)
+    }
+
+    /// The first `n` images.
+    public func prefix(_ n: Int) -> Dataset { subset(Array(0..<min(n, count))) }
+
+    /// Per-channel mean and standard deviation of all pixel values in [0, 1] (what
+    /// ``Normalization`` needs), accumulated exactly in integers.
+    public func channelStatistics() -> (mean: [Double], std: [Double]) {
+        var sum = [Int](repeating: 0, count: channels)
+        var sumSquares = [Int](repeating: 0, count: channels)
+        let plane = height * width
+        pixels.withUnsafeBufferPointer { px in
+            for i in 0..<count {
+                for c in 0..<channels {
+                    let base = i * imageSize + c * plane
+                    var s = 0
+                    var q = 0
+                    for k in 0..<plane {
+                        let v = Int(px[base + k])
+                        s += v
+                        q += v * v
+                    }
+                    sum[c] += s
+                    sumSquares[c] += q
+                }
+            }
+        }
+        let n = Double(count * plane)
+        let mean = sum.map { Double($0) / n / 255 }
+        let std = (0..<channels).map { c in
+            (Double(sumSquares[c]) / n / (255 * 255) - mean[c] * mean[c]).squareRoot()
+        }
+        return (mean, std)
+    }
+
+    // MARK: ImageSource
+
+    public func channels(of index: Int) -> Int { channels }
+    public func size(of index: Int) -> (width: Int, height: Int) { (width, height) }
+    public func copyPixels(of index: Int, into buffer: UnsafeMutablePointer<Float>) {
+        let n = imageSize
+        pixels.withUnsafeBufferPointer { px in
+            unitLevels.withUnsafeBufferPointer { level in
+                let src = px.baseAddress! + index * n
+                for k in 0..<n { buffer[k] = level[Int(src[k])] }
+            }
+        }
+    }
+}
+
+// MARK: - MNIST-format IDX files
+
+extension Dataset {
+    public enum Split: String, Sendable, CaseIterable {
+        case train, test
+    }
+
+    /// Where the Debian image keeps Fashion-MNIST.
+    public static let fashionMNISTDirectory = "/usr/share/datasets/fashion-mnist"
+    public static let fashionMNISTClasses = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+        "Ankle boot",
+    ]
+
+    /// Fashion-MNIST (Xiao et al. 2017): 60 000 training or 10 000 test images, 28 × 28 gray, 10
+    /// classes, from `{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz` in `directory`.
+    public static func fashionMNIST(split: Split, directory: String = fashionMNISTDirectory) throws -> Dataset
+    {
+        let stem = split == .train ? "train" : "t10k"
+        var dataset = try idx(
+            images: "\(directory)/\(stem)-images-idx3-ubyte.gz",
+            labels: "\(directory)/\(stem)-labels-idx1-ubyte.gz",
+            classNames: fashionMNISTClasses)
+        dataset.name = "Fashion-MNIST \(split.rawValue)"
+        return dataset
+    }
+
+    /// A pair of MNIST-format IDX files (raw or gzipped): images `[N, H, W]` and labels `[N]`.
+    /// Class names default to "0", "1", … up to the largest label.
+    /// - Throws: ``DataError`` for anything wrong in either file, a wrong rank, or a count mismatch.
+    public static func idx(images imagesPath: String, labels labelsPath: String, classNames: [String]? = nil)
+        throws
+        -> Dataset
+    {
+        let images = try IDXArray.read(imagesPath)
+        let labels = try IDXArray.read(labelsPath)
+        guard images.dimensions.count == 3 else {
+            throw DataError(
+                imagesPath,
+                "wrong magic number for images: \(images.dimensions.count) dimensions, expected 3 (N, rows, cols)"
+            )
+        }
+        guard labels.dimensions.count == 1 else {
+            throw DataError(
+                labelsPath,
+                "wrong magic number for labels: \(labels.dimensions.count) dimensions, expected 1 (N)")
+        }
+        guard images.dimensions[0] == labels.dimensions[0] else {
+            throw DataError(
+                labelsPath,
+                "label/image count mismatch: \(labels.dimensions[0]) labels for \(images.dimensions[0]) images in \(imagesPath)"
+            )
+        }
+        let intLabels = labels.values.map(Int.init)
+        let names = classNames ?? (0...(intLabels.max() ?? 0)).map(String.init)
+        if let bad = intLabels.firstIndex(where: { $0 >= names.count }) {
+            throw DataError(
+                labelsPath, "label \(intLabels[bad]) of image \(bad) is outside 0..<\(names.count) classes")
+        }
+        return try Dataset(
+            name: URL(fileURLWithPath: imagesPath).lastPathComponent, channels: 1,
+            height: images.dimensions[1], width: images.dimensions[2], pixels: images.values,
+            labels: intLabels, classNames: names)
+    }
+}
+
+// MARK: - CIFAR-10 binary
+
+extension Dataset {
+    public static let cifar10Classes = [
+        "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    ]
+
+    /// CIFAR-10's binary version (`data_batch_1.bin` … `test_batch.bin`): records of 1 label byte
+    /// then 3072 pixel bytes, R plane, G plane, B plane of 32 × 32 (already planar CHW).
+    /// - Throws: ``DataError`` naming the file if it is missing, empty, not a whole number of
+    ///   3073-byte records (truncated), or holds a label above 9.
+    public static func cifar10(files: [String]) throws -> Dataset {
+        guard !files.isEmpty else { throw DataError("CIFAR-10", "no files given") }
+        let record = 1 + 3 * 32 * 32
+        var pixels: [UInt8] = []
+        var labels: [Int] = []
+        for path in files {
+            let bytes = try readBytes(path)
+            guard !bytes.isEmpty else {
+                throw DataError(path, "empty file, expected 3073-byte CIFAR-10 records")
+            }
+            guard bytes.count % record == 0 else {
+                throw DataError(
+                    path,
+                    "truncated CIFAR-10 file: \(bytes.count) bytes is \(bytes.count / record) whole 3073-byte records and \(bytes.count % record) bytes more"
+                )
+            }
+            pixels.reserveCapacity(pixels.count + bytes.count)
+            for r in 0..<(bytes.count / record) {
+                let label = Int(bytes[r * record])
+                guard label < 10 else {
+                    throw DataError(path, "record \(r): label \(label) is not a CIFAR-10 class (0-9)")
+                }
+                labels.append(label)
+                pixels += bytes[(r * record + 1)..<((r + 1) * record)]
+            }
+        }
+        return try Dataset(
+            name: "CIFAR-10", channels: 3, height: 32, width: 32, pixels: pixels, labels: labels,
+            classNames: cifar10Classes)
+    }
+
+    /// CIFAR-10 from its `cifar-10-batches-bin` folder: `data_batch_1…5.bin` or `test_batch.bin`.
+    public static func cifar10(directory: String, split: Split) throws -> Dataset {
+        let names = split == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]
+        var dataset = try cifar10(files: names.map { directory + "/" + $0 })
+        dataset.name = "CIFAR-10 \(split.rawValue)"
+        return dataset
+    }
+}
+
+// MARK: - A folder of PNGs, one sub-folder per class
+
+extension Dataset {
+    /// torchvision's `ImageFolder` layout: `root/<class>/<image>.png`. Classes are the
+    /// sub-folders in sorted order, images sorted by name; files that are not `.png` are skipped.
+    /// All images must share one size; `channels` (1 or 3) converts every image, nil keeps the
+    /// first image's channel count and requires the others to match.
+    /// - Throws: ``DataError`` for a missing root, a root without class folders, a class folder
+    ///   without PNGs, an unreadable PNG, or a size / channel mismatch (naming the file).
+    public static func imageFolder(_ root: String, channels: Int? = nil) throws -> Dataset {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw DataError(root, "no such folder")
+        }
+        guard isDirectory.boolValue else {
+            throw DataError(root, "is a file, expected a folder with one sub-folder per class")
+        }
+        if let channels, channels != 1 && channels != 3 {
+            throw DataError(root, "channels \(channels): expected 1 or 3")
+        }
+        let entries = (try? fm.contentsOfDirectory(atPath: root)) ?? []
+        let classes = entries.filter { name in
+            var d: ObjCBool = false
+            return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &d)
+                && d.boolValue
+        }.sorted()
+        guard !classes.isEmpty else {
+            throw DataError(root, "empty folder: no class sub-folders (expected root/<class>/<image>.png)")
+        }
+        var pixels: [UInt8] = []
+        var labels: [Int] = []
+        var shape: (c: Int, h: Int, w: Int, first: String)?
+        for (label, className) in classes.enumerated() {
+            let folder = root + "/" + className
+            let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? [])
+                .filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".png") }.sorted()
+            guard !files.isEmpty else { throw DataError(folder, "empty class folder: no .png files") }
+            for file in files {
+                let path = folder + "/" + file
+                var image = try Image.readPNG(path)
+                if let channels { image = channels == 3 ? image.rgb : image.gray }
+                if let s = shape {
+                    guard image.width == s.w, image.height == s.h else {
+                        throw DataError(
+                            path,
+                            "is \(image.width)x\(image.height), but \(s.first) is \(s.w)x\(s.h): all images must share one size"
+                        )
+                    }
+                    guard image.channels == s.c else {
+                        throw DataError(
+                            path,
+                            "has \(image.channels) channel(s), but \(s.first) has \(s.c): pass channels: to convert"
+                        )
+                    }
+                } else {
+                    shape = (image.channels, image.height, image.width, path)
+                }
+                pixels += image.pixels.map { UInt8(($0 > 0 ? ($0 < 1 ? $0 : 1) : 0) * 255 + 0.5) }
+                labels.append(label)
+            }
+        }
+        let s = shape!
+        return try Dataset(
+            name: URL(fileURLWithPath: root).lastPathComponent, channels: s.c, height: s.h, width: s.w,
+            pixels: pixels, labels: labels, classNames: classes)
+    }
+}

@@ -1,0 +1,184 @@
+import DINOCore
+
+/// The shape of DINO's projection head (`vision_transformer.py`'s `DINOHead`, use_bn off).
+public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
+    /// Input width: the backbone's D.
+    public var inDim: Int
+    /// K, the number of prototypes (65536 in the paper; a few thousand is plenty on a CPU).
+    public var outDim: Int
+    public var hiddenDim: Int
+    public var bottleneckDim: Int
+    /// Linear layers of the MLP (3 in DINO): in→hid, (hid→hid)×(n-2), hid→bottleneck.
+    public var layers: Int
+    /// g fixed at 1 (each prototype is a unit vector, logits are cosines); official default on.
+    public var normLastLayer: Bool
+
+    public init(inDim: Int, outDim: Int, hiddenDim: Int = 2048, bottleneckDim: Int = 256, layers: Int = 3,
+                normLastLayer: Bool = true) {
+        self.inDim = inDim
+        self.outDim = outDim
+        self.hiddenDim = hiddenDim
+        self.bottleneckDim = bottleneckDim
+        self.layers = layers
+        self.normLastLayer = normLastLayer
+    }
+
+    public func validate() throws {
+        guard inDim >= 1, outDim >= 1, hiddenDim >= 1, bottleneckDim >= 1 else {
+            throw ModelError("DINO head \(self): every width must be ≥ 1")
+        }
+        guard layers >= 2 else { throw ModelError("DINO head \(self): needs at least 2 MLP layers (the official 1-layer head names its layer `mlp`, not `mlp.0`)") }
+    }
+
+    /// (in, out) of MLP layer i, named `mlp.{2i}` (the GELUs sit at the odd indices).
+    func layerShape(_ i: Int) -> (inputs: Int, outputs: Int) {
+        (i == 0 ? inDim : hiddenDim, i == layers - 1 ? bottleneckDim : hiddenDim)
+    }
+
+    public var description: String {
+        "\(inDim)→\((0..<(layers - 1)).map { _ in "\(hiddenDim)" }.joined(separator: "→"))→\(bottleneckDim)→ℓ2→\(outDim)"
+            + (normLastLayer ? " (g = 1)" : "")
+    }
+}
+
+/// Activations the head saves for its backward, keyed by row count.
+final class HeadWorkspace {
+    var input: Tensor
+    var pre: [Tensor], act: [Tensor]     // per MLP layer: x·Wᵀ + b, and GELU of it (not for the last)
+    var unit: Tensor, norms: Tensor      // L2-normalised bottleneck (R, bot) and its row norms
+    var weight: Tensor, weightNorms: Tensor   // the weight-normed prototypes (out, bot), ‖v‖ per row
+    // Backward scratch.
+    var dUnit: Tensor, dWeight: Tensor, dG: Tensor
+    var dPre: [Tensor], dAct: [Tensor], dInput: Tensor
+
+    init(rows: Int, config c: DINOHeadConfig) {
+        input = Tensor(shape: [rows, c.inDim])
+        pre = (0..<c.layers).map { Tensor(shape: [rows, c.layerShape($0).outputs]) }
+        act = pre
+        unit = Tensor(shape: [rows, c.bottleneckDim]); norms = Tensor(shape: [rows])
+        weight = Tensor(shape: [c.outDim, c.bottleneckDim]); weightNorms = Tensor(shape: [c.outDim])
+        dUnit = unit; dWeight = weight; dG = Tensor(shape: [c.outDim, 1])
+        dPre = pre; dAct = pre; dInput = input
+    }
+}
+
+final class HeadStore {
+    var workspaces: [Int: HeadWorkspace] = [:]
+}
+
+/// DINO's projection head on kernel core `K`:
+///
+///     z = MLP(x)  (Linear, GELU, …, Linear)            [R, bottleneck]
+///     u = z / max(‖z‖₂, 1e-12)                          row-wise L2 normalisation
+///     W[o] = g[o]·v[o] / ‖v[o]‖₂                        weight-normalised prototypes, no bias
+///     y = u·Wᵀ                                          [R, K] logits (cosines when g = 1)
+///
+/// Parameters in state-dict order: `mlp.{0,2,4}.{weight,bias}`, `last_layer.weight_g [K, 1]`,
+/// `last_layer.weight_v [K, bottleneck]`. Without the L2 bottleneck a 3-layer head collapses
+/// (paper, appendix C); with norm_last_layer g is frozen at 1.
+public struct DINOHead<K: KernelSet> {
+    public let config: DINOHeadConfig
+    public var parameters: [Parameter]
+    public private(set) var lastRows: Int?
+    private var store = HeadStore()
+    /// ε of the bottleneck normalisation (`F.normalize`'s default).
+    public static var l2Epsilon: Float { 1e-12 }
+
+    var gSlot: Int { 2 * config.layers }
+    var vSlot: Int { 2 * config.layers + 1 }
+
+    /// The official initialisation from `seed`: trunc-normal(0.02) MLP weights, zero biases,
+    /// v with PyTorch's default Linear init (U(±1/√bottleneck): v is created after the init hook
+    /// ran), g = 1.
+    public init(_ config: DINOHeadConfig, seed: UInt64) throws {
+        try config.validate()
+        self.config = config
+        var rng = SplitMix64(seed: seed)
+        var ps: [Parameter] = []
+        for i in 0..<config.layers {
+            let (inputs, outputs) = config.layerShape(i)
+            ps.append(Parameter("mlp.\(2 * i).weight", Initializer.truncatedNormal([outputs, inputs], &rng)))
+            ps.append(Parameter("mlp.\(2 * i).bias", Tensor(shape: [outputs])))
+        }
+        ps.append(Parameter("last_layer.weight_g", Tensor(shape: [config.outDim, 1], repeating: 1),
+                            trainable: !config.normLastLayer))
+        ps.append(Parameter("last_layer.weight_v",
+                            Initializer.kaimingUniform([config.outDim, config.bottleneckDim], fanIn: config.bottleneckDim, &rng)))
+        parameters = ps
+    }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    public mutating func zeroGradients() {
+        for i in parameters.indices { parameters[i].zeroGradient() }
+    }
+
+    private mutating func workspace(rows: Int) -> HeadWorkspace {
+        if !isKnownUniquelyReferenced(&store) { store = HeadStore() }
+        if let ws = store.workspaces[rows] { return ws }
+        let ws = HeadWorkspace(rows: rows, config: config)
+        store.workspaces[rows] = ws
+        return ws
+    }
+
+    /// Logits `[R, K]` of features `[R, inDim]`.
+    public mutating func forward(_ x: Tensor) -> Tensor {
+        precondition(x.cols == config.inDim, "DINOHead: input has \(x.cols) features, expected \(config.inDim)")
+        let rows = x.rows
+        let ws = workspace(rows: rows)
+        lastRows = rows
+        ws.input = x.reshaped([rows, config.inDim])
+        var h = ws.input
+        for i in 0..<config.layers {
+            Linear<K>.forward(h, weight: parameters[2 * i].value, bias: parameters[2 * i + 1].value, into: &ws.pre[i])
+            if i < config.layers - 1 {
+                K.gelu(ws.pre[i], into: &ws.act[i])
+                h = ws.act[i]
+            }
+        }
+        K.l2Normalize(ws.pre[config.layers - 1], epsilon: Self.l2Epsilon, into: &ws.unit, norms: &ws.norms)
+        K.weightNorm(parameters[vSlot].value, g: parameters[gSlot].value, into: &ws.weight, norms: &ws.weightNorms)
+        var y = Tensor(shape: [rows, config.outDim])
+        K.matmul(ws.unit, ws.weight, layout: .nt, bias: nil, accumulate: false, into: &y)
+        return y
+    }
+
+    /// Backward of the last forward with `rows` rows (default: the most recent): parameter
+    /// gradients accumulate (not g when it is frozen); returns `dx [R, inDim]`.
+    @discardableResult
+    public mutating func backward(_ dy: Tensor, rows: Int? = nil) -> Tensor {
+        guard let r = rows ?? lastRows, let ws = store.workspaces[r] else {
+            preconditionFailure("DINOHead.backward: no forward pass with \(rows ?? -1) rows")
+        }
+        precondition(dy.rows == r && dy.cols == config.outDim, "DINOHead.backward: dy is \(dy.shape), expected [\(r), \(config.outDim)]")
+        // y = u·Wᵀ: dW = dyᵀ·u, du = dy·W.
+        K.matmul(dy, ws.unit, layout: .tn, bias: nil, accumulate: false, into: &ws.dWeight)
+        K.matmul(dy, ws.weight, layout: .nn, bias: nil, accumulate: false, into: &ws.dUnit)
+        // Weight norm: dv (and dg, into scratch when g is frozen).
+        let v = parameters[vSlot].value, g = parameters[gSlot].value
+        if parameters[gSlot].trainable {
+            var dG = parameters[gSlot].grad, dV = parameters[vSlot].grad
+            parameters[gSlot].grad = Tensor(shape: [0]); parameters[vSlot].grad = Tensor(shape: [0])
+            K.weightNormBackward(ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &dV, dG: &dG)
+            parameters[gSlot].grad = dG; parameters[vSlot].grad = dV
+        } else {
+            for i in 0..<ws.dG.count { ws.dG.storage[i] = 0 }
+            K.weightNormBackward(ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &parameters[vSlot].grad, dG: &ws.dG)
+        }
+        // L2 normalisation, then the MLP from the last layer down.
+        let last = config.layers - 1
+        K.l2NormalizeBackward(ws.dUnit, y: ws.unit, norms: ws.norms, epsilon: Self.l2Epsilon, into: &ws.dPre[last])
+        for i in stride(from: last, through: 0, by: -1) {
+            let input = i == 0 ? ws.input : ws.act[i - 1]
+            K.matmul(ws.dPre[i], input, layout: .tn, bias: nil, accumulate: true, into: &parameters[2 * i].grad)
+            K.columnSums(ws.dPre[i], accumulate: true, into: &parameters[2 * i + 1].grad)
+            if i > 0 {
+                Linear<K>.inputGradient(ws.dPre[i], weight: parameters[2 * i].value, into: &ws.dAct[i - 1])
+                K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], into: &ws.dPre[i - 1])
+            } else {
+                Linear<K>.inputGradient(ws.dPre[0], weight: parameters[0].value, into: &ws.dInput)
+            }
+        }
+        return ws.dInput
+    }
+}

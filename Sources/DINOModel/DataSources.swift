@@ -1,0 +1,37 @@
+import DINOCore
+import DINOData
+import Foundation
+
+/// Resolves the `dataset` setting of a run into train and test sets.
+///
+/// - `fashion-mnist`: the Debian package's gzipped IDX files (default).
+/// - `idx:DIR`: a folder with `{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]` (MNIST layout).
+/// - `cifar10:DIR`: CIFAR-10's `cifar-10-batches-bin` folder.
+/// - `folder:DIR`: `DIR/train/<class>/*.png` and `DIR/test/<class>/*.png`.
+/// - `synthetic-rgb32`, `synthetic-gray28`: seeded random images (benchmarks only: nothing to learn).
+public enum DataSources {
+    public static func load(_ name: String, split: Dataset.Split) throws -> Dataset {
+        if name == "fashion-mnist" { return try Dataset.fashionMNIST(split: split) }
+        if name.hasPrefix("idx:") { return try Dataset.fashionMNIST(split: split, directory: String(name.dropFirst(4))) }
+        if name.hasPrefix("cifar10:") { return try Dataset.cifar10(directory: String(name.dropFirst(8)), split: split) }
+        if name.hasPrefix("folder:") {
+            return try Dataset.imageFolder(String(name.dropFirst(7)) + "/" + (split == .train ? "train" : "test"))
+        }
+        if name.hasPrefix("synthetic-") { return try synthetic(name, count: split == .train ? 4096 : 512, seed: split == .train ? 1 : 2) }
+        throw DataError(name, "unknown dataset: use fashion-mnist, idx:DIR, cifar10:DIR, folder:DIR or synthetic-rgb32")
+    }
+
+    /// Random images of the named size (`synthetic-rgb32` = 3×32×32, `synthetic-gray28` = 1×28×28).
+    public static func synthetic(_ name: String, count: Int, seed: UInt64) throws -> Dataset {
+        let (channels, size): (Int, Int) = switch name {
+        case "synthetic-rgb32": (3, 32)
+        case "synthetic-gray28": (1, 28)
+        default: throw DataError(name, "unknown synthetic dataset (synthetic-rgb32 or synthetic-gray28)")
+        }
+        var rng = SplitMix64(seed: seed)
+        let pixels = (0..<(count * channels * size * size)).map { _ in UInt8(truncatingIfNeeded: rng.next() >> 56) }
+        let labels = (0..<count).map { $0 % 10 }
+        return try Dataset(name: name, channels: channels, height: size, width: size, pixels: pixels, labels: labels,
+                           classNames: (0..<10).map(String.init))
+    }
+}

@@ -1,0 +1,216 @@
+import DINOCore
+import DINOData
+import Foundation
+
+/// One logged iteration: everything Fig. 7 of the paper and the schedules chart need.
+public struct StepRecord: Codable, Sendable, Equatable {
+    public var iteration: Int
+    public var epoch: Int
+    public var loss: Double
+    public var lr: Double
+    public var wd: Double
+    public var momentum: Double
+    public var teacherTemperature: Double
+    /// Mean teacher entropy h(P_t), nats.
+    public var entropy: Double
+    /// Mean KL(P_t ‖ P_s) over the loss's pairs, nats.
+    public var kl: Double
+    public var imagesPerSecond: Double
+}
+
+/// One finished epoch.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var meanLoss: Double
+    /// Weighted k-NN@20 top-1 (%) of teacher and student on the evaluation subsets.
+    public var knnTeacher: Double?
+    public var knnStudent: Double?
+    public var seconds: Double
+}
+
+public struct TrainingError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The DINO training loop of `main_dino.py` for any kernel core, with the run folder that keeps
+/// it: schedules per iteration, multi-crop batches, the step (``DINOTrainStep``), logs, k-NN
+/// checks, atomic checkpoints every epoch and exact resume.
+///
+/// Reproducibility: the data order of epoch e is a shuffle seeded by (seed, e); every image's
+/// crops come from its own stream (``MultiCrop/streamSeed(seed:epoch:index:)``); drop path is
+/// reseeded from (seed, iteration). So a run resumed from a checkpoint at the end of epoch e
+/// continues exactly as the uninterrupted run (same thread count, same numbers).
+public struct DINOTrainer<K: KernelSet> {
+    public let config: TrainingConfig
+    public let train: Dataset
+    public let test: Dataset?
+    public var step: DINOTrainStep<K>
+    public let multiCrop: MultiCrop
+    public let itersPerEpoch: Int
+    public let lrSchedule: [Double], wdSchedule: [Double], momentumSchedule: [Double], teacherTemperatures: [Double]
+    /// The first epoch still to run (0 for a new run, e + 1 after resuming from epoch e).
+    public private(set) var startEpoch = 0
+    public private(set) var steps: [StepRecord] = []
+    public private(set) var epochs: [EpochRecord] = []
+
+    /// - Throws: when the config is invalid or the data does not fit it.
+    public init(config: TrainingConfig, train: Dataset, test: Dataset?) throws {
+        try config.validate()
+        self.config = config
+        self.train = config.trainLimit.map { train.prefix($0) } ?? train
+        self.test = test
+        guard self.train.count >= config.batchSize else {
+            throw TrainingError("\(train.name): \(self.train.count) images, fewer than one batch of \(config.batchSize)")
+        }
+        var vit = config.vit
+        vit.channels = train.channels
+        var network = try DINONetwork<K>(backbone: vit, head: config.headConfig(), seed: config.seed)
+        network.backbone.rng = SplitMix64(seed: config.seed ^ 0xD1)
+        step = DINOTrainStep(student: network, studentTemperature: config.studentTemperature,
+                             centerMomentum: config.centerMomentum)
+        var crop = MultiCropConfig.fashionMNIST(localCount: config.localCount, localSize: config.localSize)
+        crop.globalSize = config.globalSize
+        crop.globalScale = config.globalScale[0]...config.globalScale[1]
+        crop.localScale = config.localScale[0]...config.localScale[1]
+        // Normalise with the training set's own channel statistics (ImageNet's for ImageNet).
+        let stats = self.train.channelStatistics()
+        let own = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))
+        if train.channels == 1 { crop.normalizationGray = own } else { crop.normalizationRGB = own }
+        multiCrop = try MultiCrop(crop)
+        // drop_last: the official loader drops the incomplete last batch.
+        itersPerEpoch = self.train.count / config.batchSize
+        let total = config.epochs * itersPerEpoch
+        let warm = min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded()))
+        // Schedule.cosine with one "epoch" per iteration gives warm-up lengths in iterations.
+        lrSchedule = Schedule.cosine(base: config.scaledLR, final: config.minLR, epochs: total, itersPerEpoch: 1,
+                                     warmupEpochs: warm)
+        wdSchedule = Schedule.cosine(base: config.weightDecay, final: config.weightDecayEnd, epochs: total, itersPerEpoch: 1)
+        momentumSchedule = config.momentumTeacher
+            ? Schedule.cosine(base: config.teacherMomentum, final: 1, epochs: total, itersPerEpoch: 1)
+            : [Double](repeating: 0, count: total)
+        teacherTemperatures = Schedule.teacherTemperature(
+            warmup: config.warmupTeacherTemperature, final: config.teacherTemperature,
+            warmupEpochs: config.warmupTeacherTemperatureEpochs, epochs: config.epochs)
+    }
+
+    /// The data order of `epoch`: a shuffle seeded by (seed, epoch), independent of any other state.
+    public func order(epoch: Int) -> [Int] {
+        var rng = SplitMix64(seed: MultiCrop.streamSeed(seed: config.seed ^ 0x5EED, epoch: epoch, index: -1))
+        var order = Array(0..<train.count)
+        order.shuffle(using: &rng)
+        return order
+    }
+
+    /// The settings of iteration `it` (global index) in `epoch`.
+    public func hyper(iteration it: Int, epoch: Int) -> TrainStepHyper {
+        TrainStepHyper(
+            lr: Float(lrSchedule[it]), weightDecay: Float(wdSchedule[it]),
+            teacherTemperature: Float(teacherTemperatures[epoch]), teacherMomentum: Float(momentumSchedule[it]),
+            freezeLastLayer: Double(it) < config.freezeLastLayerEpochs * Double(itersPerEpoch),
+            clipGrad: config.clipGrad, centering: config.centering)
+    }
+
+    /// The multi-crop views of iteration `i` of `epoch`.
+    public func batch(epoch: Int, iteration i: Int, order: [Int]) throws -> MultiCropBatch {
+        let indices = Array(order[i * config.batchSize..<(i + 1) * config.batchSize])
+        return try multiCrop.batch(train, indices: indices, seed: config.seed, epoch: epoch)
+    }
+
+    /// Runs one iteration; throws when the loss is not finite (the run stops, the last good
+    /// checkpoint stays).
+    @discardableResult
+    public mutating func runIteration(epoch: Int, iteration i: Int, views: MultiCropBatch) throws -> TrainStepResult {
+        let it = epoch * itersPerEpoch + i
+        step.student.backbone.rng = SplitMix64(seed: MultiCrop.streamSeed(seed: config.seed ^ 0xD20, epoch: epoch, index: i))
+        let result = step.step(globals: Array(views.crops[0..<2]), locals: Array(views.crops[2...]),
+                               hyper: hyper(iteration: it, epoch: epoch))
+        guard result.loss.isFinite else {
+            throw TrainingError("epoch \(epoch) iteration \(i): the loss is \(result.loss); stopping (the last good checkpoint is kept). "
+                                + "Lower the learning rate or the teacher temperature.")
+        }
+        return result
+    }
+
+    /// Trains the epochs `startEpoch..<config.epochs`, calling `progress` after every iteration
+    /// and `epochDone` after every epoch (where the caller checkpoints and plots).
+    public mutating func run(
+        progress: (_ record: StepRecord) -> Void = { _ in },
+        epochDone: (_ trainer: inout DINOTrainer<K>, _ record: EpochRecord) throws -> Void = { _, _ in }
+    ) throws {
+        for epoch in startEpoch..<config.epochs {
+            let started = Date()
+            let order = order(epoch: epoch)
+            var lossSum = 0.0
+            for i in 0..<itersPerEpoch {
+                let t0 = Date()
+                let views = try batch(epoch: epoch, iteration: i, order: order)
+                let result = try runIteration(epoch: epoch, iteration: i, views: views)
+                let it = epoch * itersPerEpoch + i
+                lossSum += Double(result.loss)
+                let record = StepRecord(
+                    iteration: it, epoch: epoch, loss: Double(result.loss), lr: lrSchedule[it], wd: wdSchedule[it],
+                    momentum: momentumSchedule[it], teacherTemperature: teacherTemperatures[epoch],
+                    entropy: result.teacherEntropy, kl: result.kl,
+                    imagesPerSecond: Double(config.batchSize) / max(Date().timeIntervalSince(t0), 1e-9))
+                steps.append(record)
+                progress(record)
+            }
+            var record = EpochRecord(epoch: epoch, meanLoss: lossSum / Double(itersPerEpoch), knnTeacher: nil,
+                                     knnStudent: nil, seconds: Date().timeIntervalSince(started))
+            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == config.epochs, let test {
+                let eval = Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
+                record.knnTeacher = try eval.knn(K.self, backbone: &step.teacher.backbone, train: train, test: test,
+                                                 normalization: multiCrop.config.normalization(channels: train.channels), ks: [20])[20]
+                record.knnStudent = try eval.knn(K.self, backbone: &step.student.backbone, train: train, test: test,
+                                                 normalization: multiCrop.config.normalization(channels: train.channels), ks: [20])[20]
+            }
+            epochs.append(record)
+            startEpoch = epoch + 1
+            try epochDone(&self, record)
+        }
+    }
+
+    /// Restores weights, optimiser state, centre, logs and the next epoch from a checkpoint.
+    public mutating func restore(_ checkpoint: Checkpoint) throws {
+        guard checkpoint.config == config else {
+            throw TrainingError("the checkpoint was written by a run with another config; resume with the same settings")
+        }
+        try step.student.load(checkpoint.dictionary(\.student))
+        try step.teacher.load(checkpoint.dictionary(\.teacher))
+        let optimizer = checkpoint.dictionary(\.optimizer)
+        let names = step.student.parameterNames
+        var m: [Tensor] = [], v: [Tensor] = []
+        for (i, name) in names.enumerated() {
+            guard let a = optimizer["m." + name], let b = optimizer["v." + name],
+                  a.shape == step.firstMoments[i].shape, b.shape == step.secondMoments[i].shape
+            else { throw TrainingError("checkpoint optimiser state lacks or mis-shapes the moments of \(name)") }
+            m.append(a)
+            v.append(b)
+        }
+        guard let steps = optimizer["adam_steps"], steps.count == names.count,
+              let center = optimizer["dino_loss.center"], center.shape == step.loss.center.shape
+        else { throw TrainingError("checkpoint optimiser state lacks adam_steps or dino_loss.center") }
+        step.firstMoments = m
+        step.secondMoments = v
+        step.adamSteps = steps.storage.map { Int($0) }
+        step.loss.center = center
+        self.steps = checkpoint.steps
+        self.epochs = checkpoint.epochs
+        startEpoch = checkpoint.epoch + 1
+    }
+
+    /// The state to save at the end of an epoch.
+    public var checkpoint: Checkpoint {
+        var optimizer: [String: Tensor] = [:]
+        for (i, name) in step.student.parameterNames.enumerated() {
+            optimizer["m." + name] = step.firstMoments[i]
+            optimizer["v." + name] = step.secondMoments[i]
+        }
+        optimizer["adam_steps"] = Tensor(shape: [step.adamSteps.count], step.adamSteps.map(Float.init))
+        optimizer["dino_loss.center"] = step.loss.center
+        return Checkpoint(config: config, epoch: startEpoch - 1, student: step.student.stateDict,
+                          teacher: step.teacher.stateDict,
+                          optimizer: optimizer.keys.sorted().map { ($0, optimizer[$0]!) }, steps: steps, epochs: epochs)
+    }
+}

@@ -1,0 +1,157 @@
+import DINOCore
+import DINOData
+import DINOPlot
+import Foundation
+
+/// A whole `dino train` run around ``DINOTrainer``: the run folder, logs, a progress line,
+/// a checkpoint every epoch, charts after every epoch. Used by the CLI and lesson 07.
+public struct TrainingRun {
+    public var config: TrainingConfig
+    public var folder: String
+    public var resume = false
+    /// Print a progress line every N iterations when stdout is not a terminal.
+    public var printEvery = 50
+    public var quiet = false
+
+    public init(config: TrainingConfig, folder: String) {
+        self.config = config
+        self.folder = folder
+    }
+
+    /// Trains and returns the finished trainer (its teacher is the model to evaluate).
+    public func run<K: KernelSet>(_ kernels: K.Type) throws -> DINOTrainer<K> {
+        let train = try DataSources.load(config.dataset, split: .train)
+        let test = try DataSources.load(config.dataset, split: .test)
+        var trainer = try DINOTrainer<K>(config: config, train: train, test: test)
+        try Gnuplot.ensureDirectory(folder)
+        if resume {
+            let checkpoint = try Checkpoint.load(run: folder)
+            try trainer.restore(checkpoint)
+            say("resumed \(folder) after epoch \(checkpoint.epoch + 1) of \(config.epochs)")
+            // Logs on disk are rewritten from the checkpoint: lines of an interrupted epoch go.
+            try writeLogs(trainer)
+        } else {
+            try atomicWrite(config.encoded(), to: folder + "/config.json")
+            try writeLogs(trainer)
+        }
+        let total = config.epochs * trainer.itersPerEpoch
+        say("training \(config.name): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochs) epochs, "
+            + "batch \(config.batchSize), \(2 + config.localCount) crops, lr \(String(format: "%.2g", config.scaledLR)), "
+            + "\(trainer.step.student.parameterCount) parameters, \(K.self) on \(Threads.count) thread(s)")
+        let terminal = isatty(1) != 0
+        let started = Date()
+        var done = trainer.startEpoch * trainer.itersPerEpoch
+        var window: [Double] = []
+        var logBuffer = ""
+        try trainer.run(progress: { r in
+            done += 1
+            window.append(r.imagesPerSecond)
+            if window.count > 20 { window.removeFirst() }
+            let rate = Stats.median(window)
+            logBuffer += jsonLine(r) + "\n"
+            let elapsed = Date().timeIntervalSince(started)
+            let remaining = Double(total - done) * Double(config.batchSize) / max(rate, 1e-9)
+            let line = String(format: "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
+                              r.epoch + 1, config.epochs, bar(Double(done) / Double(total)), done, total, r.loss, r.lr, r.entropy, r.kl,
+                              rate, clock(elapsed), clock(remaining))
+            if quiet { return }
+            if terminal { print("\r" + line, terminator: ""); fflush(stdout) } else if done % printEvery == 0 || done == total { print(line) }
+        }, epochDone: { t, record in
+            if terminal && !quiet { print("") }
+            appendFile(logBuffer, to: folder + "/log.jsonl")
+            logBuffer = ""
+            appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
+            let knn = record.knnTeacher.map { String(format: "  k-NN@20 teacher %.2f%%, student %.2f%% (%d/%d images)", $0, record.knnStudent ?? .nan, config.knnTrainSize, config.knnTestSize) } ?? ""
+            say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
+            try t.checkpoint.save(run: folder)
+            say("checkpoint: \(folder)/checkpoint (epoch \(record.epoch + 1))")
+            for result in try TrainingCharts.write(steps: t.steps, epochs: t.epochs, config: config, folder: folder) where !quiet {
+                print(result)
+            }
+        })
+        return trainer
+    }
+
+    private func say(_ s: String) { if !quiet { print(s) } }
+
+    private func writeLogs<K>(_ t: DINOTrainer<K>) throws {
+        try atomicWrite(t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"), to: folder + "/log.jsonl")
+        try atomicWrite(t.epochs.map(jsonLine).joined(separator: "\n") + (t.epochs.isEmpty ? "" : "\n"), to: folder + "/epochs.jsonl")
+    }
+}
+
+func jsonLine<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+}
+
+func appendFile(_ text: String, to path: String) {
+    guard !text.isEmpty else { return }
+    if let handle = FileHandle(forWritingAtPath: path) {
+        handle.seekToEndOfFile()
+        handle.write(Data(text.utf8))
+        handle.closeFile()
+    } else {
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    }
+}
+
+func bar(_ fraction: Double, width: Int = 20) -> String {
+    let filled = Int((fraction * Double(width)).rounded(.down))
+    return "[" + String(repeating: "█", count: max(0, min(width, filled))) + String(repeating: "·", count: max(0, width - filled)) + "]"
+}
+
+func clock(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "--:--" }
+    let s = Int(seconds.rounded())
+    return String(format: "%d:%02d", s / 60, s % 60)
+}
+
+/// The charts of a run: loss, schedules, collapse monitors (h and KL), k-NN per epoch.
+public enum TrainingCharts {
+    public static func write(steps: [StepRecord], epochs: [EpochRecord], config: TrainingConfig, folder: String) throws -> [PlotResult] {
+        guard !steps.isEmpty else { return [] }
+        let dir = folder + "/plots"
+        let header = ["written by dino train (config \(config.name), seed \(config.seed))"]
+        var results: [PlotResult] = []
+        var loss = Series(columns: ["iteration", "loss", "loss_smoothed", "log_K"])
+        var smooth = steps[0].loss
+        for s in steps {
+            smooth = 0.98 * smooth + 0.02 * s.loss
+            loss.append([Double(s.iteration), s.loss, smooth, log(Double(config.outDim))])
+        }
+        results.append(try Gnuplot.plot("loss", in: dir, data: loss, chart: ChartSpec(
+            title: "DINO loss (ln K = uniform collapse)", x: "iteration", y: "cross-entropy (nats)",
+            curves: [.init(using: "1:2", title: "loss", style: "lines lc rgb '#b0c4de'"),
+                     .init(using: "1:3", title: "loss (EMA 0.98)", style: "lines lw 2 lc rgb '#1f4e9c'"),
+                     .init(using: "1:4", title: "ln K", style: "lines dt 2 lc rgb 'gray'")]), header: header))
+        var sched = Series(columns: ["iteration", "lr", "weight_decay", "teacher_momentum", "teacher_temperature"])
+        for s in steps { sched.append([Double(s.iteration), s.lr, s.wd, s.momentum, s.teacherTemperature]) }
+        var sc = ChartSpec(title: "Schedules (per iteration; τt per epoch)", x: "iteration", y: "lr",
+                           curves: [.init(using: "1:2", title: "lr (left)"),
+                                    .init(using: "1:3", title: "weight decay (right)", style: "lines lw 2 axes x1y2"),
+                                    .init(using: "1:4", title: "teacher momentum λ (right)", style: "lines lw 2 axes x1y2"),
+                                    .init(using: "1:5", title: "τt (right)", style: "lines lw 2 axes x1y2")])
+        sc.extra = ["set y2tics", "set y2label \"wd, λ, τt\"", "set format y \"%.0e\""]
+        results.append(try Gnuplot.plot("schedules", in: dir, data: sched, chart: sc, header: header))
+        var collapse = Series(columns: ["iteration", "teacher_entropy", "kl_teacher_student", "log_K"])
+        for s in steps { collapse.append([Double(s.iteration), s.entropy, s.kl, log(Double(config.outDim))]) }
+        results.append(try Gnuplot.plot("collapse", in: dir, data: collapse, chart: ChartSpec(
+            title: "Collapse monitors: teacher entropy h(Pt) and KL(Pt || Ps)", x: "iteration", y: "nats",
+            curves: [.init(using: "1:2", title: "h(Pt)"), .init(using: "1:3", title: "KL(Pt || Ps)"),
+                     .init(using: "1:4", title: "ln K (uniform)", style: "lines dt 2 lc rgb 'gray'")]), header: header))
+        let evaluated = epochs.filter { $0.knnTeacher != nil }
+        if !evaluated.isEmpty {
+            var knn = Series(columns: ["epoch", "teacher_knn20", "student_knn20"])
+            for e in evaluated { knn.append([Double(e.epoch + 1), e.knnTeacher ?? .nan, e.knnStudent ?? .nan]) }
+            results.append(try Gnuplot.plot("knn", in: dir, data: knn, chart: ChartSpec(
+                title: "Weighted k-NN@20 during training (\(config.knnTrainSize) train / \(config.knnTestSize) test images)",
+                x: "epoch", y: "top-1 (%)",
+                curves: [.init(using: "1:2", title: "teacher", style: "linespoints lw 2 pt 7"),
+                         .init(using: "1:3", title: "student", style: "linespoints lw 2 pt 5")]), header: header))
+        }
+        return results
+    }
+}

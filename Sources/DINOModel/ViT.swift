@@ -1,0 +1,482 @@
+import DINOCore
+
+/// The shape of a Vision Transformer (`vision_transformer.py`'s `VisionTransformer`).
+public struct ViTConfig: Sendable, Equatable, CustomStringConvertible {
+    /// Side of the training images (global crops); the position table has `(imageSize/patch)²`
+    /// patch rows. Other resolutions are served by resampling it.
+    public var imageSize: Int
+    public var patchSize: Int
+    public var channels: Int
+    /// D, the token width.
+    public var dim: Int
+    public var depth: Int
+    public var heads: Int
+    /// MLP hidden width = `Int(dim · mlpRatio)` (4 in every DINO ViT).
+    public var mlpRatio: Double
+    /// Stochastic depth of the last block; block i gets `rate·i/(depth-1)` (student only, 0.1
+    /// in DINO; the teacher is built with 0).
+    public var dropPathRate: Float
+    /// LayerNorm ε, 1e-6 in the DINO factories (PyTorch's default 1e-5 is wrong here).
+    public var layerNormEpsilon: Float
+
+    public init(imageSize: Int = 224, patchSize: Int = 16, channels: Int = 3, dim: Int = 192, depth: Int = 12,
+                heads: Int = 3, mlpRatio: Double = 4, dropPathRate: Float = 0, layerNormEpsilon: Float = 1e-6) {
+        self.imageSize = imageSize
+        self.patchSize = patchSize
+        self.channels = channels
+        self.dim = dim
+        self.depth = depth
+        self.heads = heads
+        self.mlpRatio = mlpRatio
+        self.dropPathRate = dropPathRate
+        self.layerNormEpsilon = layerNormEpsilon
+    }
+
+    /// Patches per side of a training image.
+    public var grid: Int { imageSize / patchSize }
+    public var mlpHidden: Int { Int(Double(dim) * mlpRatio) }
+    public var headWidth: Int { dim / heads }
+    /// Drop-path rate of block `i`: `linspace(0, rate, depth)` as the official code builds it.
+    public func dropPath(block i: Int) -> Float { depth > 1 ? dropPathRate * Float(i) / Float(depth - 1) : 0 }
+
+    /// The DINO factories (patch 16 or 8, 224-pixel images).
+    public static func tiny(patch: Int = 16) -> ViTConfig { ViTConfig(patchSize: patch, dim: 192, heads: 3) }
+    public static func small(patch: Int = 16) -> ViTConfig { ViTConfig(patchSize: patch, dim: 384, heads: 6) }
+    public static func base(patch: Int = 16) -> ViTConfig { ViTConfig(patchSize: patch, dim: 768, heads: 12) }
+
+    /// Checks the numbers fit together; the message names what is wrong.
+    public func validate() throws {
+        func fail(_ m: String) -> ModelError { ModelError("ViT config \(self): \(m)") }
+        guard imageSize >= 1, patchSize >= 1, channels >= 1, dim >= 1, depth >= 1, heads >= 1 else { throw fail("every size must be ≥ 1") }
+        guard imageSize >= patchSize else { throw fail("patch \(patchSize) is larger than the image \(imageSize)") }
+        guard dim % heads == 0 else { throw fail("\(heads) heads do not divide the width \(dim)") }
+        guard mlpHidden >= 1 else { throw fail("mlp ratio \(mlpRatio) gives no hidden units") }
+        guard (0..<1).contains(dropPathRate) else { throw fail("drop path rate must be in [0, 1)") }
+    }
+
+    public var description: String {
+        "img \(imageSize) patch \(patchSize) ch \(channels) D \(dim) depth \(depth) heads \(heads) mlp ×\(mlpRatio)"
+            + (dropPathRate > 0 ? " drop-path \(dropPathRate)" : "")
+    }
+}
+
+/// A model-level error (bad config, bad state dict, wrong input shape), naming the problem.
+public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Identifies one forward pass by its shape: the backward of a pass uses the activations saved
+/// by the last forward of the same shape (llm.c's workspaces, keyed by batch and grid).
+public struct ViTPass: Hashable, Sendable, CustomStringConvertible {
+    public let batch: Int
+    public let gridRows: Int
+    public let gridCols: Int
+    public init(batch: Int, gridRows: Int, gridCols: Int) {
+        self.batch = batch
+        self.gridRows = gridRows
+        self.gridCols = gridCols
+    }
+    /// Tokens per image: CLS + patches.
+    public var tokens: Int { 1 + gridRows * gridCols }
+    public var description: String { "B\(batch) grid \(gridRows)×\(gridCols)" }
+}
+
+/// The activations one block saves for its backward. A class so that several of its buffers
+/// can be `inout` arguments of one kernel call.
+final class BlockActivations {
+    var ln1, qkv, attention, mid, ln2, fc1, act: Tensor
+    var mean1, rstd1, mean2, rstd2, logSumExp: Tensor
+    /// Per-sample drop-path factors of the attention and MLP branches (0 or 1/keep), nil when
+    /// the block kept every sample.
+    var keepAttention: [Float]?, keepMLP: [Float]?
+
+    init(rows: Int, batch: Int, tokens: Int, dim: Int, hidden: Int, heads: Int) {
+        ln1 = Tensor(shape: [batch, tokens, dim]); ln2 = ln1; mid = ln1; attention = ln1
+        qkv = Tensor(shape: [batch, tokens, 3 * dim])
+        fc1 = Tensor(shape: [batch, tokens, hidden]); act = fc1
+        mean1 = Tensor(shape: [rows]); rstd1 = mean1; mean2 = mean1; rstd2 = mean1
+        logSumExp = Tensor(shape: [batch, heads, tokens])
+    }
+}
+
+/// Everything one pass keeps: inputs, the residual stream after every block, block activations,
+/// and backward scratch of the same shape (allocated once per pass shape, reused afterwards).
+final class PassWorkspace {
+    let pass: ViTPass
+    var images: Tensor
+    var patches: Tensor                 // (B, n, D) patch embeddings
+    var positions: Tensor               // (1 + n, D) the position table for this grid
+    var resampled = false
+    var stream: [Tensor]                // depth + 1 residual states, each (B, T, D)
+    var blocks: [BlockActivations]
+    var normed, normMean, normRstd: Tensor
+    // Scratch, forward and backward.
+    var branch: Tensor                  // (B, T, D) attention projection or MLP output
+    var dStream, dNormed, dBranch, dAttention: Tensor   // (B, T, D)
+    var dQKV: Tensor                    // (B, T, 3D)
+    var dAct, dFC1: Tensor              // (B, T, Hm)
+
+    init(_ pass: ViTPass, config c: ViTConfig) {
+        self.pass = pass
+        let rows = pass.batch * pass.tokens, bt = [pass.batch, pass.tokens]
+        images = Tensor(shape: [0])
+        patches = Tensor(shape: [pass.batch, pass.tokens - 1, c.dim])
+        positions = Tensor(shape: [pass.tokens, c.dim])
+        stream = Array(repeating: Tensor(shape: bt + [c.dim]), count: c.depth + 1)
+        blocks = (0..<c.depth).map { _ in
+            BlockActivations(rows: rows, batch: pass.batch, tokens: pass.tokens, dim: c.dim, hidden: c.mlpHidden, heads: c.heads)
+        }
+        normed = Tensor(shape: bt + [c.dim]); normMean = Tensor(shape: [rows]); normRstd = normMean
+        branch = normed; dStream = normed; dNormed = normed; dBranch = normed; dAttention = normed
+        dQKV = Tensor(shape: bt + [3 * c.dim])
+        dAct = Tensor(shape: bt + [c.mlpHidden]); dFC1 = dAct
+    }
+}
+
+/// The workspaces of one model, copied lazily: a copy of the model (the teacher made from the
+/// student) gets its own workspaces on its first forward instead of sharing the student's.
+final class WorkspaceStore {
+    var passes: [ViTPass: PassWorkspace] = [:]
+}
+
+/// A Vision Transformer exactly as DINO's `vision_transformer.py` builds it, on kernel core `K`:
+/// patch embedding (conv, kernel = stride = p), CLS token, learned position table resampled
+/// bicubically for other resolutions, pre-norm blocks (LayerNorm ε 1e-6, multi-head attention
+/// with qkv bias and scale Dh^-0.5, MLP with exact GELU), per-sample drop path when training,
+/// final LayerNorm; the output is the CLS row.
+///
+/// Every layer has a hand-written backward (llm.c style): `forward` saves what `backward`
+/// needs in a workspace keyed by the pass shape (``ViTPass``), `backward` accumulates into
+/// ``Parameter/grad``. A value type: `var teacher = student` is a real, independent copy.
+public struct ViT<K: KernelSet> {
+    public let config: ViTConfig
+    /// State-dict order: cls_token, pos_embed, patch_embed.proj.{weight,bias}, per block
+    /// norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2 (weight, bias each), norm.{weight,bias}.
+    public var parameters: [Parameter]
+    /// Drop-path randomness (student only).
+    public var rng: SplitMix64
+    /// The shape of the most recent forward pass.
+    public private(set) var lastPass: ViTPass?
+    private var store = WorkspaceStore()
+
+    // Parameter slots, in state-dict order.
+    static var cls: Int { 0 }
+    static var pos: Int { 1 }
+    static var patchWeight: Int { 2 }
+    static var patchBias: Int { 3 }
+    static func block(_ l: Int, _ k: Int) -> Int { 4 + 12 * l + k }
+    var norm: Int { 4 + 12 * config.depth }
+
+    /// The parameter names of one block, in state-dict order (slot k = index in this list).
+    static var blockNames: [String] {
+        ["norm1.weight", "norm1.bias", "attn.qkv.weight", "attn.qkv.bias", "attn.proj.weight", "attn.proj.bias",
+         "norm2.weight", "norm2.bias", "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias"]
+    }
+
+    /// A ViT with the official initialisation drawn from `seed`: trunc-normal(0.02) for every
+    /// Linear weight, cls_token and pos_embed; Linear biases 0; LayerNorm 1 and 0; the patch
+    /// conv keeps PyTorch's default (Kaiming-uniform weight and uniform bias, ±1/√(Cin·p²)).
+    public init(_ config: ViTConfig, seed: UInt64) throws {
+        try config.validate()
+        self.config = config
+        var rng = SplitMix64(seed: seed)
+        let d = config.dim, hidden = config.mlpHidden, p = config.patchSize, fanIn = config.channels * p * p
+        var ps: [Parameter] = []
+        ps.append(Parameter("cls_token", Initializer.truncatedNormal([1, 1, d], &rng)))
+        ps.append(Parameter("pos_embed", Initializer.truncatedNormal([1, 1 + config.grid * config.grid, d], &rng)))
+        ps.append(Parameter("patch_embed.proj.weight", Initializer.kaimingUniform([d, config.channels, p, p], fanIn: fanIn, &rng)))
+        ps.append(Parameter("patch_embed.proj.bias", Initializer.kaimingUniform([d], fanIn: fanIn, &rng)))
+        for l in 0..<config.depth {
+            let shapes: [[Int]] = [[d], [d], [3 * d, d], [3 * d], [d, d], [d], [d], [d], [hidden, d], [hidden], [d, hidden], [d]]
+            for (k, name) in Self.blockNames.enumerated() {
+                let full = "blocks.\(l).\(name)"
+                if name.hasSuffix("norm1.weight") || name.hasSuffix("norm2.weight") {
+                    ps.append(Parameter(full, Tensor(shape: shapes[k], repeating: 1)))
+                } else if name.hasSuffix(".weight") {
+                    ps.append(Parameter(full, Initializer.truncatedNormal(shapes[k], &rng)))
+                } else {
+                    ps.append(Parameter(full, Tensor(shape: shapes[k])))
+                }
+            }
+        }
+        ps.append(Parameter("norm.weight", Tensor(shape: [d], repeating: 1)))
+        ps.append(Parameter("norm.bias", Tensor(shape: [d])))
+        parameters = ps
+        self.rng = SplitMix64(seed: seed ^ 0xD509_A7B1_0C4E_55E1)
+    }
+
+    /// Number of learnable values.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    public mutating func zeroGradients() {
+        for i in parameters.indices { parameters[i].zeroGradient() }
+    }
+
+    /// The workspace of `pass`, created on first use; a copied model stops sharing them here.
+    private mutating func workspace(_ pass: ViTPass) -> PassWorkspace {
+        if !isKnownUniquelyReferenced(&store) { store = WorkspaceStore() }
+        if let ws = store.passes[pass] { return ws }
+        let ws = PassWorkspace(pass, config: config)
+        store.passes[pass] = ws
+        return ws
+    }
+
+    private func saved(_ pass: ViTPass?) -> PassWorkspace {
+        guard let pass = pass ?? lastPass, let ws = store.passes[pass] else {
+            preconditionFailure("ViT: no forward pass of shape \(pass.map(\.description) ?? "-") to read from")
+        }
+        return ws
+    }
+
+    // MARK: Position table
+
+    /// The official `interpolate_pos_encoding` for an image of `height × width` pixels: the
+    /// table itself when the patch count and the aspect match (`n == N` and `H == W`), otherwise
+    /// the bicubic resampling with the +0.1 offsets (``ModelKernels/resamplePositionEmbedding(_:sourceGrid:rows:cols:into:)``).
+    /// - Returns: `[1 + rows·cols, D]` and whether it was resampled.
+    public static func positionEmbedding(_ table: Tensor, sourceGrid g: Int, height: Int, width: Int, patch: Int)
+        -> (table: Tensor, resampled: Bool)
+    {
+        let rows = height / patch, cols = width / patch, d = table.cols
+        if rows * cols == g * g && height == width { return (table.reshaped([1 + g * g, d]), false) }
+        var out = Tensor(shape: [1 + rows * cols, d])
+        K.resamplePositionEmbedding(table, sourceGrid: g, rows: rows, cols: cols, into: &out)
+        return (out, true)
+    }
+
+    // MARK: Forward
+
+    /// The CLS feature after the final LayerNorm, `[B, D]`, of images `[B, C, H, W]` of any
+    /// size with `H, W ≥ patch`. `training` turns on drop path (student only).
+    public mutating func forward(_ images: Tensor, training: Bool = false) -> Tensor {
+        let ws = run(images, training: training)
+        let t = ws.pass.tokens, d = config.dim
+        var cls = Tensor(shape: [ws.pass.batch, d])
+        for b in 0..<ws.pass.batch {
+            for k in 0..<d { cls.storage[b * d + k] = ws.normed.storage[b * t * d + k] }
+        }
+        return cls
+    }
+
+    /// Runs the network and returns the filled workspace.
+    @discardableResult
+    mutating func run(_ images: Tensor, training: Bool) -> PassWorkspace {
+        let c = config
+        precondition(images.shape.count == 4 && images.shape[1] == c.channels,
+                     "ViT: images must be [B, \(c.channels), H, W], got \(images.shape)")
+        precondition(images.shape[2] >= c.patchSize && images.shape[3] >= c.patchSize,
+                     "ViT: images of \(images.shape[2])×\(images.shape[3]) are smaller than one \(c.patchSize)-pixel patch")
+        let grid = K.patchGrid(height: images.shape[2], width: images.shape[3], patch: c.patchSize)
+        let pass = ViTPass(batch: images.shape[0], gridRows: grid.rows, gridCols: grid.cols)
+        let ws = workspace(pass)
+        lastPass = pass
+        ws.images = images
+        let batch = pass.batch, t = pass.tokens, d = c.dim, n = t - 1
+
+        // Patch embedding, CLS token and position table: x0[b] = [cls; patches[b]] + pos.
+        K.patchEmbed(images, weight: parameters[Self.patchWeight].value, bias: parameters[Self.patchBias].value,
+                     patch: c.patchSize, into: &ws.patches)
+        let pos = Self.positionEmbedding(parameters[Self.pos].value, sourceGrid: c.grid, height: images.shape[2],
+                                         width: images.shape[3], patch: c.patchSize)
+        ws.positions = pos.table
+        ws.resampled = pos.resampled
+        let cls = parameters[Self.cls].value
+        assemble(&ws.stream[0], cls: cls, patches: ws.patches, positions: ws.positions, batch: batch, tokens: n + 1, dim: d)
+
+        let scale = 1 / Float(c.headWidth).squareRoot()
+        for l in 0..<c.depth {
+            let blk = ws.blocks[l]
+            func w(_ k: Int) -> Tensor { parameters[Self.block(l, k)].value }
+            let x = ws.stream[l]
+            // Attention branch: mid = x + keep·proj(attn(qkv(LN1(x)))).
+            K.layerNorm(x, weight: w(0), bias: w(1), epsilon: c.layerNormEpsilon, into: &blk.ln1, mean: &blk.mean1, rstd: &blk.rstd1)
+            Linear<K>.forward(blk.ln1, weight: w(2), bias: w(3), into: &blk.qkv)
+            K.attention(blk.qkv, heads: c.heads, scale: scale, into: &blk.attention, logSumExp: &blk.logSumExp)
+            Linear<K>.forward(blk.attention, weight: w(4), bias: w(5), into: &ws.branch)
+            blk.keepAttention = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
+            addBranch(x, ws.branch, keep: blk.keepAttention, tokens: t, into: &blk.mid)
+            // MLP branch: x' = mid + keep·fc2(GELU(fc1(LN2(mid)))).
+            K.layerNorm(blk.mid, weight: w(6), bias: w(7), epsilon: c.layerNormEpsilon, into: &blk.ln2, mean: &blk.mean2, rstd: &blk.rstd2)
+            Linear<K>.forward(blk.ln2, weight: w(8), bias: w(9), into: &blk.fc1)
+            K.gelu(blk.fc1, into: &blk.act)
+            Linear<K>.forward(blk.act, weight: w(10), bias: w(11), into: &ws.branch)
+            blk.keepMLP = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
+            addBranch(blk.mid, ws.branch, keep: blk.keepMLP, tokens: t, into: &ws.stream[l + 1])
+        }
+        K.layerNorm(ws.stream[c.depth], weight: parameters[norm].value, bias: parameters[norm + 1].value,
+                    epsilon: c.layerNormEpsilon, into: &ws.normed, mean: &ws.normMean, rstd: &ws.normRstd)
+        return ws
+    }
+
+    /// Per-sample keep factors of DropPath: `floor(keep + U[0,1))` (1 with probability keep)
+    /// divided by keep, or nil when the rate is 0 (nothing is dropped, nothing is scaled).
+    private mutating func dropPathMask(rate: Float, batch: Int) -> [Float]? {
+        guard rate > 0 else { return nil }
+        let keep = 1 - rate
+        return (0..<batch).map { _ in (keep + rng.uniform()).rounded(.down) / keep }
+    }
+
+    /// `out = x + keep_b·branch` per sample b (plain `x + branch` without drop path).
+    private func addBranch(_ x: Tensor, _ branch: Tensor, keep: [Float]?, tokens: Int, into out: inout Tensor) {
+        guard let keep else { K.add(x, branch, into: &out); return }
+        let rowsPerSample = tokens * x.cols
+        out.storage.withUnsafeMutableBufferPointer { o in
+            for b in 0..<keep.count {
+                let base = b * rowsPerSample, f = keep[b]
+                for i in base..<(base + rowsPerSample) { o[i] = x.storage[i] + f * branch.storage[i] }
+            }
+        }
+    }
+
+    /// `x0[b, 0] = cls + pos[0]`, `x0[b, 1 + i] = patches[b, i] + pos[1 + i]`.
+    private func assemble(_ x0: inout Tensor, cls: Tensor, patches: Tensor, positions: Tensor, batch: Int, tokens t: Int, dim d: Int) {
+        x0.storage.withUnsafeMutableBufferPointer { x in
+            for b in 0..<batch {
+                for k in 0..<d { x[b * t * d + k] = cls.storage[k] + positions.storage[k] }
+                for i in 1..<t {
+                    let row = (b * t + i) * d, src = (b * (t - 1) + i - 1) * d
+                    for k in 0..<d { x[row + k] = patches.storage[src + k] + positions.storage[i * d + k] }
+                }
+            }
+        }
+    }
+
+    // MARK: Inspection
+
+    /// Attention probabilities of the LAST block for the first `queries` query tokens of the
+    /// most recent forward (or of `pass`): `[B, H, queries, T]`. `queries = 1` is the CLS row
+    /// the DINO attention maps show (`get_last_selfattention(...)[:, :, 0, :]`).
+    public func lastBlockAttention(queries: Int = 1, pass: ViTPass? = nil) -> Tensor {
+        let ws = saved(pass)
+        let t = ws.pass.tokens
+        var probs = Tensor(shape: [ws.pass.batch, config.heads, queries, t])
+        K.attentionProbabilities(ws.blocks[config.depth - 1].qkv, heads: config.heads,
+                                 scale: 1 / Float(config.headWidth).squareRoot(), queries: queries, into: &probs)
+        return probs
+    }
+
+    /// The outputs of the last `n` blocks, each through the final LayerNorm (the official
+    /// `get_intermediate_layers`, used by the linear probe): `n` tensors `[B, T, D]`, oldest first.
+    public func lastBlockOutputs(_ n: Int, pass: ViTPass? = nil) -> [Tensor] {
+        precondition((1...config.depth).contains(n), "lastBlockOutputs: n must be in 1...\(config.depth), got \(n)")
+        let ws = saved(pass)
+        return ((config.depth - n + 1)...config.depth).map { l in
+            if l == config.depth { return ws.normed }
+            var y = Tensor(shape: ws.normed.shape), mean = Tensor(shape: [ws.normed.rows]), rstd = mean
+            K.layerNorm(ws.stream[l], weight: parameters[norm].value, bias: parameters[norm + 1].value,
+                        epsilon: config.layerNormEpsilon, into: &y, mean: &mean, rstd: &rstd)
+            return y
+        }
+    }
+
+    // MARK: Backward
+
+    /// Backward of the forward pass `pass` (default: the most recent) for the upstream gradient
+    /// of the CLS features `dCLS [B, D]`: every trainable parameter's `grad +=` its gradient.
+    public mutating func backward(_ dCLS: Tensor, pass: ViTPass? = nil) {
+        let ws = saved(pass)
+        let c = config, batch = ws.pass.batch, t = ws.pass.tokens, d = c.dim
+        precondition(dCLS.rows == batch && dCLS.cols == d, "ViT.backward: dCLS is \(dCLS.shape), expected [\(batch), \(d)]")
+
+        // Final LayerNorm, on the CLS rows only (the other rows get no gradient).
+        var clsIn = Tensor(shape: [batch, d]), mean = Tensor(shape: [batch]), rstd = Tensor(shape: [batch])
+        for b in 0..<batch {
+            for k in 0..<d { clsIn.storage[b * d + k] = ws.stream[c.depth].storage[b * t * d + k] }
+            mean.storage[b] = ws.normMean.storage[b * t]
+            rstd.storage[b] = ws.normRstd.storage[b * t]
+        }
+        var dClsIn = Tensor(shape: [batch, d])
+        let normWeight = parameters[norm].value
+        withGradients(norm, norm + 1) { dW, dB in
+            K.layerNormBackward(dCLS, clsIn, weight: normWeight, mean: mean, rstd: rstd, dx: &dClsIn, dWeight: &dW, dBias: &dB)
+        }
+        for i in 0..<ws.dStream.count { ws.dStream.storage[i] = 0 }
+        for b in 0..<batch {
+            for k in 0..<d { ws.dStream.storage[b * t * d + k] = dClsIn.storage[b * d + k] }
+        }
+
+        let scale = 1 / Float(c.headWidth).squareRoot()
+        for l in stride(from: c.depth - 1, through: 0, by: -1) {
+            let blk = ws.blocks[l]
+            func w(_ k: Int) -> Tensor { parameters[Self.block(l, k)].value }
+            let slot = { (k: Int) in Self.block(l, k) }
+            // MLP branch. dFC2 = keep·dStream (scoped, so dStream is not shared when it is updated).
+            do {
+                let dFC2 = branchGradient(ws.dStream, keep: blk.keepMLP, tokens: t, scratch: &ws.dBranch)
+                K.matmul(dFC2, blk.act, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(10)].grad)
+                K.columnSums(dFC2, accumulate: true, into: &parameters[slot(11)].grad)
+                Linear<K>.inputGradient(dFC2, weight: w(10), into: &ws.dAct)
+            }
+            K.geluBackward(ws.dAct, blk.fc1, into: &ws.dFC1)
+            K.matmul(ws.dFC1, blk.ln2, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(8)].grad)
+            K.columnSums(ws.dFC1, accumulate: true, into: &parameters[slot(9)].grad)
+            Linear<K>.inputGradient(ws.dFC1, weight: w(8), into: &ws.dNormed)
+            let w6 = w(6)
+            withGradients(slot(6), slot(7)) { dW, dB in
+                K.layerNormBackward(ws.dNormed, blk.mid, weight: w6, mean: blk.mean2, rstd: blk.rstd2, dx: &ws.dAttention,
+                                    dWeight: &dW, dBias: &dB)
+            }
+            K.axpy(1, ws.dAttention, &ws.dStream)                    // dMid = dStream + LN2's dx
+            // Attention branch. dProj = keep·dMid.
+            do {
+                let dProj = branchGradient(ws.dStream, keep: blk.keepAttention, tokens: t, scratch: &ws.dBranch)
+                K.matmul(dProj, blk.attention, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(4)].grad)
+                K.columnSums(dProj, accumulate: true, into: &parameters[slot(5)].grad)
+                Linear<K>.inputGradient(dProj, weight: w(4), into: &ws.dAttention)
+            }
+            K.attentionBackward(ws.dAttention, qkv: blk.qkv, out: blk.attention, logSumExp: blk.logSumExp,
+                                heads: c.heads, scale: scale, into: &ws.dQKV)
+            K.matmul(ws.dQKV, blk.ln1, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(2)].grad)
+            K.columnSums(ws.dQKV, accumulate: true, into: &parameters[slot(3)].grad)
+            Linear<K>.inputGradient(ws.dQKV, weight: w(2), into: &ws.dNormed)
+            let w0 = w(0), x = ws.stream[l]
+            withGradients(slot(0), slot(1)) { dW, dB in
+                K.layerNormBackward(ws.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &ws.dAttention,
+                                    dWeight: &dW, dBias: &dB)
+            }
+            K.axpy(1, ws.dAttention, &ws.dStream)                    // dx = dMid + LN1's dx
+        }
+
+        // Embedding: dPos = Σ_b dx0[b] (through the resampling when there was one), dCLS = its
+        // row 0, dPatches = dx0[:, 1:].
+        var dPositions = Tensor(shape: [t, d])
+        K.columnSums(ws.dStream.reshaped([batch, t * d]), accumulate: false, into: &dPositions)
+        for k in 0..<d { parameters[Self.cls].grad.storage[k] += dPositions.storage[k] }
+        if ws.resampled {
+            K.resamplePositionEmbeddingBackward(dPositions, sourceGrid: c.grid, rows: ws.pass.gridRows,
+                                                cols: ws.pass.gridCols, into: &parameters[Self.pos].grad)
+        } else {
+            K.axpy(1, dPositions, &parameters[Self.pos].grad)
+        }
+        var dPatches = Tensor(shape: [batch, t - 1, d])
+        for b in 0..<batch {
+            let src = (b * t + 1) * d, dst = b * (t - 1) * d
+            for k in 0..<((t - 1) * d) { dPatches.storage[dst + k] = ws.dStream.storage[src + k] }
+        }
+        withGradients(Self.patchWeight, Self.patchBias) { dW, dB in
+            K.patchEmbedBackward(dPatches, images: ws.images, patch: c.patchSize, dWeight: &dW, dBias: &dB)
+        }
+    }
+
+    /// Lends the gradients of two parameters to one kernel call (two `inout` elements of one
+    /// array would overlap): they are moved out, updated, and moved back, never copied.
+    private mutating func withGradients(_ i: Int, _ j: Int, _ body: (inout Tensor, inout Tensor) -> Void) {
+        var a = parameters[i].grad, b = parameters[j].grad
+        parameters[i].grad = Tensor(shape: [0])
+        parameters[j].grad = Tensor(shape: [0])
+        body(&a, &b)
+        parameters[i].grad = a
+        parameters[j].grad = b
+    }
+
+    /// The gradient reaching a residual branch: `dStream` itself, or `keep_b·dStream` per sample.
+    private func branchGradient(_ dStream: Tensor, keep: [Float]?, tokens: Int, scratch: inout Tensor) -> Tensor {
+        guard let keep else { return dStream }
+        let perSample = tokens * dStream.cols
+        for b in 0..<keep.count {
+            for i in (b * perSample)..<((b + 1) * perSample) { scratch.storage[i] = keep[b] * dStream.storage[i] }
+        }
+        return scratch
+    }
+}

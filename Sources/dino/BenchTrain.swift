@@ -1,0 +1,146 @@
+import ArgumentParser
+import DINOCore
+import DINOData
+import DINOModel
+import DINOPlot
+import Foundation
+import KernelCheck
+import SIMDCore
+
+/// `dino bench train`: images per second of whole DINO training steps on the SIMD core.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time full DINO training steps (student fwd+bwd on all crops, teacher fwd, loss, clip, AdamW, EMA, centre).",
+        discussion: "Configs tiny, tiny_p7 and lesson match /work/shared/bench/torch_dino_step.py; default is lesson 07's run.")
+
+    @Option(name: .long, help: "Configs (comma separated): tiny, tiny_p7, lesson, default.")
+    var config: String = "tiny,tiny_p7,lesson,default"
+
+    @Option(name: .long, help: "Thread counts (comma separated).")
+    var threads: String = "1,2"
+
+    @Option(name: .long, help: "Timed steps per measurement (median reported).")
+    var steps: Int = 10
+
+    @Option(name: .long, help: "Untimed warm-up steps.")
+    var warmup: Int = 3
+
+    @Flag(name: .long, help: "Also measure the whole dino train loop: augmentation + data loading + step.")
+    var withData = false
+
+    @Flag(name: .long, help: "One JSON object per line.")
+    var json = false
+
+    @Option(name: .long, help: "Folder for train.png/.dat/.gp.")
+    var plots: String = "plots/bench"
+
+    func run() throws {
+        let names = config.split(separator: ",").map(String.init)
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
+        guard !threadCounts.isEmpty, steps >= 1 else { throw ValidationError("need --threads like 1,2 and --steps ≥ 1") }
+        if !isOptimizedBuild { print("warning: debug build; use swift run -c release") }
+        var rows: [(String, Int, Double, Double?)] = []
+        if !json { print("config     thr  images/s   ms/step   GFLOP/s  peak RSS MB   phases (median ms)" + (withData ? "   with data: images/s (ratio)" : "")) }
+        for name in names {
+            for t in threadCounts {
+                Threads.count = t
+                let r = try measure(name)
+                rows.append((name, t, r.imagesPerSecond, r.withData))
+                if json {
+                    var s = "{\"config\": \"\(name)\", \"threads\": \(t), \"images_per_s\": \(fmt(r.imagesPerSecond)), \"ms_per_step\": \(fmt(r.msPerStep)), "
+                    s += "\"gflops\": \(fmt(r.gflops)), \"peak_rss_mb\": \(fmt(r.peakRSS))"
+                    s += ", \"phases_ms\": {" + r.phases.map { "\"\($0.0)\": \(fmt($0.1))" }.joined(separator: ", ") + "}"
+                    if let w = r.withData { s += ", \"with_data_images_per_s\": \(fmt(w))" }
+                    print(s + "}")
+                } else {
+                    var line = name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %3d %9.1f %9.1f %9.1f %12.0f   ", t, r.imagesPerSecond, r.msPerStep, r.gflops, r.peakRSS)
+                    line += r.phases.map { "\($0.0) \(String(format: "%.1f", $0.1))" }.joined(separator: ", ")
+                    if let w = r.withData { line += String(format: "   %.1f (%.0f%%)", w, 100 * w / r.imagesPerSecond) }
+                    print(line)
+                }
+                fflush(stdout)
+            }
+        }
+        try chart(rows, threadCounts: threadCounts)
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+
+    struct Measurement {
+        var imagesPerSecond: Double, msPerStep: Double, gflops: Double, peakRSS: Double
+        var phases: [(String, Double)]
+        var withData: Double?
+    }
+
+    private func measure(_ name: String) throws -> Measurement {
+        var c = try TrainingConfig.preset(name)
+        c.knnEvery = 0
+        let train: Dataset
+        if c.dataset.hasPrefix("synthetic-") {
+            train = try DataSources.synthetic(c.dataset, count: max(4 * c.batchSize, 512), seed: 1)
+        } else {
+            train = try DataSources.load(c.dataset, split: .train)
+        }
+        var trainer = try DINOTrainer<SIMDKernels>(config: c, train: train, test: nil)
+        let order = trainer.order(epoch: 0)
+        let views = try trainer.batch(epoch: 0, iteration: 0, order: order)
+        var times: [Double] = []
+        var phaseTimes: [String: [Double]] = [:]
+        for i in 0..<(warmup + steps) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let result = try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: views)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            if i >= warmup {
+                times.append(ms)
+                for (phase, seconds) in result.phases { phaseTimes[phase, default: []].append(seconds * 1000) }
+            }
+        }
+        let ms = Stats.median(times)
+        var loopRate: Double?
+        if withData {
+            var loopTimes: [Double] = []
+            for i in 0..<(warmup + steps) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let v = try trainer.batch(epoch: 0, iteration: i % trainer.itersPerEpoch, order: order)
+                try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: v)
+                if i >= warmup { loopTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+            }
+            loopRate = Double(c.batchSize) / (Stats.median(loopTimes) / 1000)
+        }
+        let order2 = ["teacher forward", "student forward", "loss", "backward", "clip+AdamW", "EMA"]
+        let phases = order2.compactMap { p in phaseTimes[p].map { (p, Stats.median($0)) } }
+        return Measurement(imagesPerSecond: Double(c.batchSize) / (ms / 1000), msPerStep: ms,
+                           gflops: StepFLOPs.count(c, channels: train.channels) / (ms / 1000) / 1e9,
+                           peakRSS: peakResidentMB(), phases: phases, withData: loopRate)
+    }
+
+    private func chart(_ rows: [(String, Int, Double, Double?)], threadCounts: [Int]) throws {
+        let names = rows.reduce(into: [String]()) { if !$0.contains($1.0) { $0.append($1.0) } }
+        var series = Series(columns: ["index"] + threadCounts.map { "images_per_s_\($0)t" } + (withData ? threadCounts.map { "with_data_\($0)t" } : []))
+        for (i, n) in names.enumerated() {
+            let step = threadCounts.map { t in rows.first { $0.0 == n && $0.1 == t }?.2 ?? .nan }
+            let data = withData ? threadCounts.map { t in rows.first { $0.0 == n && $0.1 == t }?.3 ?? .nan } : []
+            series.append([Double(i)] + step + data)
+        }
+        let columns = series.columns.count - 1
+        let width = 0.8 / Double(columns)
+        let xtics = names.enumerated().map { "\"\($0.element)\" \($0.offset)" }.joined(separator: ", ")
+        let curves = (0..<columns).map { j in
+            ChartSpec.Curve(using: "($1+\(Double(j) * width - 0.4 + width / 2)):\(j + 2)", title: series.columns[j + 1].replacingOccurrences(of: "_", with: " "),
+                            style: "boxes")
+        }
+        let spec = ChartSpec(title: "DINO training step throughput, SIMD core (\(cpuModel))", x: "config", y: "images / s",
+                             curves: curves, extra: ["set xtics (\(xtics))", "set boxwidth \(width)", "set style fill solid 0.7",
+                                                     "set yrange [0:*]", "set xrange [-0.6:\(Double(names.count) - 0.4)]"])
+        let header = ["written by dino bench train --config \(config) --threads \(threads) (median of \(steps) steps)", "CPU: \(cpuModel)"]
+        print(try Gnuplot.plot("train", in: plots, data: series, chart: spec, header: header))
+    }
+}
+
+/// Peak resident set size of this process in MB (`getrusage`, kilobytes on Linux).
+func peakResidentMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import DINOCore
+import DINOModel
+import Foundation
+import ReferenceCore
+import SIMDCore
+
+enum KernelChoice: String, ExpressibleByArgument, CaseIterable {
+    case reference, simd
+}
+
+/// `dino train`: a DINO run into a folder you can watch, keep and resume.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a ViT with DINO (default: lesson 07's Fashion-MNIST run).",
+        discussion: "Writes OUT/config.json, OUT/log.jsonl, OUT/epochs.jsonl, OUT/checkpoint/ (every epoch, atomic) and OUT/plots/.")
+
+    @Option(name: .long, help: "Preset: \(TrainingConfig.presets.keys.sorted().joined(separator: ", ")).")
+    var config: String = "default"
+
+    @Option(name: .long, help: "Epochs (overrides the preset).")
+    var epochs: Int?
+
+    @Option(name: .long, help: "Batch size (overrides the preset).")
+    var batch: Int?
+
+    @Option(name: .long, help: "Use only the first N training images.")
+    var limit: Int?
+
+    @Option(name: .long, help: "Dataset: fashion-mnist, idx:DIR, cifar10:DIR, folder:DIR.")
+    var dataset: String?
+
+    @Option(name: .long, help: "Run folder.")
+    var out: String
+
+    @Flag(name: .long, help: "Continue the run in --out from its last checkpoint.")
+    var resume = false
+
+    @Option(name: .long, help: "Kernel core: reference or simd.")
+    var kernels: KernelChoice = .simd
+
+    @Option(name: .long, help: "Seed (overrides the preset).")
+    var seed: UInt64?
+
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+        threads.apply()
+        var c: TrainingConfig
+        if resume {
+            // A resumed run keeps its own settings; only --epochs may extend it.
+            let saved = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
+            c = try TrainingConfig.decoded(saved, source: out + "/config.json")
+        } else {
+            c = try TrainingConfig.preset(config)
+            if let batch { c.batchSize = batch }
+            if let limit { c.trainLimit = limit }
+            if let dataset { c.dataset = dataset }
+            if let seed { c.seed = seed }
+        }
+        if let epochs { c.epochs = epochs }
+        var run = TrainingRun(config: c, folder: out)
+        run.resume = resume
+        do {
+            switch kernels {
+            case .reference: _ = try run.run(ReferenceKernels.self)
+            case .simd: _ = try run.run(SIMDKernels.self)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

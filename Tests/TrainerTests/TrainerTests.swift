@@ -1,0 +1,120 @@
+import DINOCore
+import DINOData
+import DINOModel
+import Foundation
+import SIMDCore
+import Testing
+
+/// The trainer on a tiny config and 256 Fashion-MNIST images: a few steps, not a real run.
+@Suite("trainer", .serialized)
+struct TrainerTests {
+    static func tinyConfig(epochs: Int = 2) -> TrainingConfig {
+        var c = try! TrainingConfig.preset("smoke")
+        c.trainLimit = 256
+        c.batchSize = 32
+        c.epochs = epochs
+        c.knnEvery = 0
+        c.dim = 16; c.heads = 2; c.depth = 1; c.headHidden = 32; c.headBottleneck = 16; c.outDim = 64
+        return c
+    }
+
+    static let train: Dataset = try! Dataset.fashionMNIST(split: .train).prefix(256)
+
+    static func folder(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-trainer-\(name)-\(UUID().uuidString)").path
+        return dir
+    }
+
+    @Test func lossDecreasesOnRepeatedBatches() throws {
+        var c = Self.tinyConfig(epochs: 4)
+        c.lr = 0.01
+        c.warmupEpochs = 0
+        c.freezeLastLayerEpochs = 0
+        // Freeze the targets: a teacher with λ = 1, a centre with m = 1, no drop path. Then the
+        // only thing that moves is the student, and it must fit the fixed teacher distribution.
+        c.teacherMomentum = 1
+        c.centerMomentum = 1
+        c.dropPathRate = 0
+        var trainer = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        let order = trainer.order(epoch: 0)
+        let views = try trainer.batch(epoch: 0, iteration: 0, order: order)
+        // The same batch again and again: the student must fit its teacher's targets.
+        var losses: [Float] = []
+        for i in 0..<12 { losses.append(try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: views).loss) }
+        #expect(losses.last! < 0.9 * losses.first!, "losses \(losses)")
+        #expect(losses.allSatisfy { $0.isFinite })
+    }
+
+    @Test func checkpointRoundTripsAndResumeReproducesTheRun() throws {
+        let c = Self.tinyConfig(epochs: 2)
+        // Uninterrupted: 2 epochs.
+        var straight = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        try straight.run()
+        // Interrupted: 1 epoch, checkpoint, a fresh trainer resumes for the second.
+        let run = Self.folder("resume")
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        var first = try DINOTrainer<SIMDKernels>(config: { var x = c; x.epochs = 2; return x }(), train: Self.train, test: nil)
+        struct Stop: Error {}
+        do {
+            try first.run(epochDone: { t, _ in
+                try t.checkpoint.save(run: run)
+                throw Stop()                         // "killed" right after the first checkpoint
+            })
+        } catch is Stop {}
+        let saved = try Checkpoint.load(run: run)
+        #expect(saved.epoch == 0)
+        #expect(saved.teacher.map(\.name) == first.step.teacher.stateDict.map(\.name))
+        for (a, b) in zip(saved.teacher, first.step.teacher.stateDict) { #expect(a.tensor == b.tensor, "\(a.name) changed on disk") }
+        var resumed = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        try resumed.restore(saved)
+        #expect(resumed.startEpoch == 1)
+        try resumed.run()
+        for (a, b) in zip(resumed.step.teacher.stateDict, straight.step.teacher.stateDict) {
+            #expect(a.tensor == b.tensor, "teacher \(a.name) differs after resume")
+        }
+        #expect(resumed.step.loss.center == straight.step.loss.center)
+        #expect(resumed.steps.map(\.loss) == straight.steps.map(\.loss))
+    }
+
+    @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
+        let run = Self.folder("nan")
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        var trainer = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 3), train: Self.train, test: nil)
+        struct Stop: Error {}
+        do {
+            try trainer.run(epochDone: { t, _ in
+                try t.checkpoint.save(run: run)
+                throw Stop()
+            })
+        } catch is Stop {}
+        // Poison the student: a NaN weight makes the next loss NaN.
+        trainer.step.student.updateParameters { i, _, p in if i == 0 { p.value.storage[0] = .nan } }
+        let views = try trainer.batch(epoch: 1, iteration: 0, order: trainer.order(epoch: 1))
+        #expect(throws: TrainingError.self) { try trainer.runIteration(epoch: 1, iteration: 0, views: views) }
+        let kept = try Checkpoint.load(run: run)
+        #expect(kept.epoch == 0)
+        #expect(kept.teacher.allSatisfy { $0.tensor.storage.allSatisfy(\.isFinite) })
+    }
+
+    @Test func badInputsGiveClearErrors() throws {
+        // A missing run folder, a corrupt state file, a config that cannot train.
+        #expect(throws: TrainingError.self) { try Checkpoint.load(run: "/nonexistent/run") }
+        let run = Self.folder("corrupt")
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        try FileManager.default.createDirectory(atPath: run + "/checkpoint", withIntermediateDirectories: true)
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: run + "/checkpoint/state.json"))
+        do {
+            _ = try Checkpoint.load(run: run)
+            Issue.record("a corrupt state.json loaded")
+        } catch {
+            #expect("\(error)".contains("state.json"), "\(error)")
+        }
+        var c = Self.tinyConfig()
+        c.heads = 3                                  // 16 is not divisible by 3
+        #expect(throws: (any Error).self) { try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil) }
+        var big = Self.tinyConfig()
+        big.batchSize = 1000                         // more than the 256 images
+        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: big, train: Self.train, test: nil) }
+        #expect(throws: (any Error).self) { try TrainingConfig.preset("no-such-config") }
+    }
+}
