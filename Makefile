@@ -27,7 +27,8 @@ build: setup
 run: build
 	$(DINO) check
 	$(DINO) bench kernels --threads 1,2
-	@for exe in $$(ls Lessons | sort); do \
+	@for main in $$(ls Lessons/*/main.swift | sort); do \
+	  exe=$$(basename $$(dirname $$main)); \
 	  echo; echo "▶ lesson$$exe"; .build/release/lesson$$exe || exit 1; \
 	done
 

@@ -12,6 +12,16 @@ import SIMDCore
 
 var lesson = Lesson("02-temperature", title: "Softmax with temperature")
 
+/// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
+/// with a one-line error naming the file and exit status 1, instead of a crash.
+func plotOrExit(_ name: String, _ data: Series, _ chart: ChartSpec) {
+    do { try lesson.plot(name, data, chart) } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+
 /// Runs `softmax(x/τ)` on both cores; returns the reference result and the largest |Δ| of SIMD.
 func softmaxBothCores(_ x: Tensor, _ tau: Float) -> (p: Tensor, maxDelta: Float) {
     var reference = Tensor(shape: x.shape), simd = Tensor(shape: x.shape)
@@ -216,18 +226,18 @@ let markers = [
     "set label \"τt 0.04-0.07\" at 0.036, graph 0.95 right", "set label \"τs 0.1\" at 0.11, graph 0.95 left",
     "set xrange [0.01:10]",
 ]
-try lesson.plot("probabilities-vs-tau", probabilityCurves,
+plotOrExit("probabilities-vs-tau", probabilityCurves,
                 { var c = ChartSpec.columns(probabilityCurves, title: "softmax(z/τ) of z = [0.9, 0.7, 0.4, 0.1, -0.3] against τ",
                                             x: "temperature τ (log scale)", y: "probability", logX: true)
                   c.extra = markers + ["set yrange [0:1]"]
                   return c }())
-try lesson.plot("entropy-vs-tau", entropyCurve,
+plotOrExit("entropy-vs-tau", entropyCurve,
                 ChartSpec(title: "Entropy of softmax(z/τ) against τ (5 logits)", x: "temperature τ (log scale)",
                           y: "entropy h (nats)", logX: true,
                           curves: [.init(using: "1:2", title: "h(softmax(z/τ))"),
                                    .init(using: "1:3", title: "ln K (uniform)", style: "lines dt 2 lw 1")],
                           extra: markers + ["set yrange [0:1.8]"]))
-try lesson.plot("student-vs-teacher", bars,
+plotOrExit("student-vs-teacher", bars,
                 ChartSpec(title: "The same logits as the student (τs 0.1) and the teacher (τt 0.07, 0.04) see them",
                           x: "logit (z = 0.9, 0.7, 0.4, 0.1, -0.3)", y: "probability (log scale)", logY: true,
                           curves: [.init(using: "($1-0.27):2", title: "student τs = 0.1", style: "boxes"),

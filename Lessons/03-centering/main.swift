@@ -14,6 +14,16 @@ import SIMDCore
 
 var lesson = Lesson("03-centering", title: "Centring and sharpening, and the two collapses")
 
+/// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
+/// with a one-line error naming the file and exit status 1, instead of a crash.
+func plotOrExit(_ name: String, _ data: Series, _ chart: ChartSpec) {
+    do { try lesson.plot(name, data, chart) } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+
 // MARK: 1 · The centre: an EMA of the teacher's raw outputs
 // The teacher's distribution is P_t = softmax((t - c)/τt). The centre c (one value per output
 // dimension, starting at 0) is updated AFTER each loss from the RAW teacher outputs t of both global
@@ -338,22 +348,22 @@ func curves(_ extra: [ChartSpec.Curve] = []) -> [ChartSpec.Curve] {
     titles.indices.map { ChartSpec.Curve(using: "1:\(2 + 2 * $0)", title: titles[$0], style: "lines lw 2") } + extra
 }
 let lnKCurve = ChartSpec.Curve(using: "1:10", title: "ln K = 3.47 (uniform)", style: "lines dt 2 lw 1 lc rgb \"#555555\"")
-try lesson.plot("teacher-entropy", traces(\.entropy, "h"),
+plotOrExit("teacher-entropy", traces(\.entropy, "h"),
                 ChartSpec(title: "Teacher entropy h(P_t) during training (50-step average): ln K = uniform, 0 = one-hot",
                           x: "step", y: "h(P_t) (nats)", curves: curves([lnKCurve]),
                           extra: ["set key below", "set yrange [0:3.8]"]))
-try lesson.plot("kl", traces(\.kl, "KL"),
+plotOrExit("kl", traces(\.kl, "KL"),
                 ChartSpec(title: "KL(P_t ‖ P_s) during training (50-step average): 0 = nothing left to learn",
                           x: "step", y: "KL (nats, log scale)", logY: true, curves: curves(),
                           extra: ["set key below", "set format y \"1e%L\""]))
-try lesson.plot("information", traces(\.information, "info"),
+plotOrExit("information", traces(\.information, "info"),
                 ChartSpec(title: "How much the teacher's target depends on the image: h(mean P_t) - mean h(P_t)",
                           x: "step", y: "nats (50-step average)", curves: curves(), extra: ["set key below", "set yrange [0:*]"]))
-try lesson.plot("top-share", traces(\.topShare, "top"),
+plotOrExit("top-share", traces(\.topShare, "top"),
                 ChartSpec(title: "Share of the teacher's mass on its most used dimension (1/K = 0.031 … 1)",
                           x: "step", y: "largest column of mean P_t (50-step average)", curves: curves(),
                           extra: ["set key below", "set yrange [0:1.05]"]))
-try lesson.plot("centre-catches-up", catchUp,
+plotOrExit("centre-catches-up", catchUp,
                 ChartSpec(title: "+0.5 on dimension 0 of a trained teacher: the centre absorbs it (m = 0.9)",
                           x: "centre updates since the offset", y: "share of the teacher's mass on dimension 0",
                           curves: [.init(using: "1:2", title: "with the centre"), .init(using: "1:3", title: "without the centre"),

@@ -13,6 +13,16 @@ import SIMDCore
 
 var lesson = Lesson("04-cross-entropy", title: "Cross-entropy: the DINO loss")
 
+/// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
+/// with a one-line error naming the file and exit status 1, instead of a crash.
+func plotOrExit(_ name: String, _ data: Series, _ chart: ChartSpec) {
+    do { try lesson.plot(name, data, chart) } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+
 /// Softmax of `z/τ` in Double, max-shifted (lesson 02).
 func softmax(_ z: [Double], _ tau: Double) -> [Double] {
     let top = z.max()! / tau
@@ -287,7 +297,7 @@ lesson.claim("the surface's lowest grid point is within one cell of the analytic
 
 // MARK: 5 · Charts
 lesson.section("5 · Charts")
-try lesson.plot("loss-vs-logit", sweep,
+plotOrExit("loss-vs-logit", sweep,
                 ChartSpec(title: String(format: "One image, 3 classes: the loss as the student's first logit moves (s1 = %.3f, s2 = 0)", optimum[1]),
                           x: "student logit s0", y: "nats",
                           curves: [.init(using: "1:2", title: "H(P_t, P_s) = loss"),
@@ -298,7 +308,7 @@ try lesson.plot("loss-vs-logit", sweep,
                                   "set y2range [-8:3.2]", "set key below",
                                   String(format: "set arrow from %.4f, graph 0 to %.4f, graph 1 nohead dt 3", optimum[0], optimum[0]),
                                   String(format: "set label \"P_s = P_t\" at %.4f, graph 0.92 left offset 0.5,0", optimum[0])]))
-try lesson.plot("loss-surface", surface,
+plotOrExit("loss-surface", surface,
                 ChartSpec(title: "H(P_t, P_s) over the student's logits (s0, s1, s2 = 0); teacher t = (0.3, 0.25, 0.2), τt 0.04",
                           x: "student logit s0", y: "student logit s1",
                           curves: [.init(using: "1:2:3", title: "H (nats, log colour scale)", style: "image", block: 0),

@@ -14,6 +14,16 @@ import SIMDCore
 
 var lesson = Lesson("05-ema-teacher", title: "The momentum teacher")
 
+/// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
+/// with a one-line error naming the file and exit status 1, instead of a crash.
+func plotOrExit(_ name: String, _ data: Series, _ chart: ChartSpec) {
+    do { try lesson.plot(name, data, chart) } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+
 // MARK: 1 · The momentum schedule m(it): 0.996 → 1 on a cosine, per iteration
 // main_dino.py builds the schedule with the same cosine_scheduler as the learning rate, one value
 // per ITERATION (not per epoch), no warm-up:
@@ -57,7 +67,13 @@ func norm(_ tensors: [Tensor]) -> Double {
 }
 let backbone = lesson.quick ? ViTConfig(imageSize: 64, patchSize: 16, dim: 192, depth: 2, heads: 3) : ViTConfig.tiny()
 let headConfig = DINOHeadConfig(inDim: backbone.dim, outDim: lesson.quick ? 1024 : 4096)
-let network = try DINONetwork<SIMDKernels>(backbone: backbone, head: headConfig, seed: lesson.seed)
+let network: DINONetwork<SIMDKernels>
+do {
+    network = try DINONetwork<SIMDKernels>(backbone: backbone, head: headConfig, seed: lesson.seed)
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}
 let names = network.allParameters.map(\.name)
 let studentStart = network.allParameters.map(\.value)
 let teacherStart = studentStart                                   // a copy: independent storage
@@ -214,7 +230,7 @@ lesson.claim("both cores train the same curves (test loss to 1e-4)", trainingDel
 
 // MARK: 4 · Charts
 lesson.section("4 · Charts")
-try lesson.plot("momentum-schedule", scheduleCurve,
+plotOrExit("momentum-schedule", scheduleCurve,
                 ChartSpec(title: "Teacher momentum m(it) = 1 - 0.004·(1 + cos(π·it/T))/2, per iteration (100 epochs × 1251)",
                           x: "epoch", y: "m",
                           curves: [.init(using: "1:2", title: "m(it)"),
@@ -228,12 +244,12 @@ for (i, step) in curves.step.enumerated() {
 }
 let lagMarker = [String(format: "set arrow from %d, graph 0 to %d, graph 1 nohead dt 3", lagEnd, lagEnd),
                  String(format: "set label \"start < 5%% of the teacher\" at %d, graph 0.04 left offset 0.5,0", lagEnd)]
-try lesson.plot("teacher-vs-student-loss", lossCurves,
+plotOrExit("teacher-vs-student-loss", lossCurves,
                 ChartSpec(title: "Test loss of the student (AdamW, lr 0.05, batch 8) and of its EMA teacher",
                           x: "step", y: "test cross-entropy (nats, log scale)", logY: true,
                           curves: [.init(using: "1:2", title: "student"), .init(using: "1:3", title: "EMA teacher (m 0.996 → 1)")],
                           extra: lagMarker + ["set key top right inside", "set yrange [0.07:2.2]"]))
-try lesson.plot("teacher-vs-student-accuracy", lossCurves,
+plotOrExit("teacher-vs-student-accuracy", lossCurves,
                 ChartSpec(title: "Test accuracy of the student and of its EMA teacher (cf. the paper's Fig. 6)",
                           x: "step", y: "test accuracy (zoomed: the first steps start lower)",
                           curves: [.init(using: "1:4", title: "student"), .init(using: "1:5", title: "EMA teacher (m 0.996 → 1)")],

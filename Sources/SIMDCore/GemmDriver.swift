@@ -17,25 +17,27 @@ import Foundation
 // K = 640), because every extra K block re-reads and re-writes all of C.
 //
 // The first K block writes C (or adds to it when accumulating) and adds the bias; later K blocks
-// add to C. Ragged tiles run the same micro-kernel into a 6×16 scratch tile and copy the valid part.
+// add to C. Tiles ragged in M write only their rows; tiles ragged in N run the same micro-kernel
+// into a 6×16 scratch tile and copy the valid part.
 
 /// Block sizes, tuned on a Zen 3 core (32 KiB L1d, 512 KiB L2) against OpenBLAS; see
 /// Walkthroughs/00-kernels-matmul-notes.md for the measurements.
 enum GemmBlocking {
-    /// kc: the depth of one K block. Up to K = 640, one block (C is written once). Beyond, blocks
-    /// of ≤ 384 (up to K = 1536) or ≤ 256: a 6×256 A panel (6 KiB) plus the 16×256 B panel
-    /// streaming past it (16 KiB) fit in L1, so the A panel survives from one tile to the next;
-    /// at K = 768, two 384-deep blocks beat three 256-deep ones (one C pass fewer).
-    static func depthBlock(_ k: Int) -> Int {
+    /// kc: the depth of one K block. A·B and A·Bᵀ pack A one panel at a time, so only C
+    /// passes count: up to K = 640 one block (C is written once), beyond that blocks of ≤ 384
+    /// (up to K = 1536) or ≤ 256 (at K = 768, two 384-deep blocks beat three 256-deep ones).
+    /// Aᵀ·B packs all of A's rows per K block, so it keeps kc ≤ 256: that block then stays
+    /// small, and a 6×256 A panel (6 KiB) plus the 16×256 B panel streaming past it (16 KiB)
+    /// fit in L1 (at K = 512, one 512-deep block measured 10% slower than two of 256).
+    static func depthBlock(_ k: Int, _ layout: MatmulLayout) -> Int {
+        if layout == .tn { return balancedBlock(k, maximum: 256, unit: 8) }
         if k <= 640 { return k }
-        return balancedBlock(k, maximum: k <= 1536 ? 384 : kcDeep, unit: 8)
+        return balancedBlock(k, maximum: k <= 1536 ? 384 : 256, unit: 8)
     }
 
     /// kc·nc, the floats of one packed B block (576 KiB, about one L2; it streams through L2
     /// rather than living there, so a bit more than fits measured better than less).
-    nonisolated(unsafe) static var bBlockFloats = 144 * 1024
-    nonisolated(unsafe) static var kcDeep = 256 // EXPERIMENT
-    nonisolated(unsafe) static var mcRows = 0 // EXPERIMENT
+    static let bBlockFloats = 144 * 1024
 
     /// Below this many multiply-adds one thread is faster than paying for the fork/join.
     static let parallelThreshold = 4 << 20
@@ -207,7 +209,7 @@ extension GemmOperands {
 
     /// The loops over the sub-problem `C[rows, cols]`, single-threaded.
     private func block(rows: Range<Int>, cols: Range<Int>, depths: Range<Int>, _ workspace: GemmWorkspace) {
-        let kcBlock = GemmBlocking.depthBlock(depths.count)
+        let kcBlock = GemmBlocking.depthBlock(depths.count, layout)
         let ncBlock = balancedBlock(
             cols.count, maximum: max(gemmNR, GemmBlocking.bBlockFloats / kcBlock), unit: gemmNR)
         // A·B and A·Bᵀ pack A panel by panel, just before use, when one B block covers all the
@@ -216,12 +218,9 @@ extension GemmOperands {
         // rows of A (fast only when all panels are packed together, row by row), the whole row
         // range is packed once per K block and re-read for every B block instead of re-packed.
         let perPanel = layout != .tn && cols.count <= ncBlock
-        let mcX = GemmBlocking.mcRows
-        let whole = mcX == 0 && !perPanel
-        let mcBlock = mcX > 0 ? mcX : (perPanel ? gemmMR : rows.count)
-        let rowsPadded = (mcBlock + gemmMR - 1) / gemmMR * gemmMR
+        let rowsPadded = (rows.count + gemmMR - 1) / gemmMR * gemmMR
         workspace.reserve(
-            a: rowsPadded * kcBlock + gemmPackSlack,
+            a: (perPanel ? gemmMR : rowsPadded) / gemmMR * gemmAStride * kcBlock,
             b: (ncBlock + gemmNR - 1) / gemmNR * gemmNR * kcBlock)
         let aPack = workspace.a, bPack = workspace.b
 
@@ -229,30 +228,34 @@ extension GemmOperands {
         while pc < depths.upperBound {
             let kc = min(kcBlock, depths.upperBound - pc)
             let first = pc == depths.lowerBound
-            if whole { packA(aPack, i0: rows.lowerBound, mc: rows.count, p0: pc, kc: kc) }
+            if !perPanel { packA(aPack, i0: rows.lowerBound, mc: rows.count, p0: pc, kc: kc) }
             var jc = cols.lowerBound
             while jc < cols.upperBound {
                 let nc = min(ncBlock, cols.upperBound - jc)
                 packB(bPack, j0: jc, nc: nc, p0: pc, kc: kc)
-                var ic = rows.lowerBound
-                while ic < rows.upperBound {
-                  let mc = min(mcBlock, rows.upperBound - ic)
-                  if !whole { packA(aPack, i0: ic, mc: mc, p0: pc, kc: kc) }
-                  var ir = ic
-                  while ir < ic + mc {
-                    let mr = min(gemmMR, ic + mc - ir)
-                    let aPanel = aPack + (ir - (whole ? rows.lowerBound : ic)) * kc
+                var ir = rows.lowerBound
+                while ir < rows.upperBound {
+                    let mr = min(gemmMR, rows.upperBound - ir)
+                    let aPanel: UnsafeMutablePointer<Float>
+                    if perPanel {
+                        packA(aPack, i0: ir, mc: mr, p0: pc, kc: kc)
+                        aPanel = aPack
+                    } else {
+                        aPanel = aPack + (ir - rows.lowerBound) / gemmMR * gemmAStride * kc
+                    }
                     var jr = 0
                     while jr < nc {
                         let nr = min(gemmNR, nc - jr)
                         let bPanel = bPack + jr * kc
                         let j = jc + jr
                         let cTile = c + ir * n + j
-                        if mr == gemmMR && nr == gemmNR {
+                        if nr == gemmNR {
+                            // Full width (possibly fewer than 6 rows): straight into C.
                             let epilogue = GemmEpilogue(
-                                addC: !first || accumulate, bias: first ? bias.map { $0 + j } : nil)
+                                addC: !first || accumulate, bias: first ? bias.map { $0 + j } : nil, rows: mr)
                             gemmMicroKernel(kc, aPanel, bPanel, cTile, ldc: n, epilogue)
                         } else {
+                            // Ragged in N: through a scratch tile, so nothing past column N is touched.
                             gemmMicroKernel(
                                 kc, aPanel, bPanel, workspace.tile, ldc: gemmNR, GemmEpilogue(addC: false, bias: nil))
                             raggedWriteBack(workspace.tile, cTile, mr: mr, nr: nr, j: j, first: first)
@@ -260,8 +263,6 @@ extension GemmOperands {
                         jr += gemmNR
                     }
                     ir += gemmMR
-                  }
-                  ic += mc
                 }
                 jc += nc
             }

@@ -6,6 +6,9 @@ import DINOCore
 
 /// Rows of C per micro-tile (broadcast from packed A).
 let gemmMR = 6
+/// Floats per depth in a packed A panel: the 6 values of op(A) plus 2 unused lanes, so the
+/// pack routines write one aligned 8-lane vector per depth.
+let gemmAStride = 8
 /// Columns of C per micro-tile (two SIMD8 loads from packed B).
 let gemmNR = 16
 
@@ -15,11 +18,13 @@ struct GemmEpilogue {
     var addC: Bool
     /// The bias values for this tile's 16 columns, added once (first K block only), or nil.
     var bias: UnsafePointer<Float>?
+    /// How many of the 6 rows exist in C (fewer on the last row panel when M % 6 ≠ 0).
+    var rows: Int = gemmMR
 }
 
 /// `C[0..<6, 0..<16] (+)= Σ_p A(p, 0..<6)ᵀ·B(p, 0..<16)` for one full tile.
 ///
-/// - `a`: a packed A panel, depth-major: the 6 values of depth `p` are `a[6p ..< 6p + 6]`.
+/// - `a`: a packed A panel, depth-major: the 6 values of depth `p` are `a[8p ..< 8p + 6]`.
 /// - `b`: a packed B panel, depth-major: the 16 values of depth `p` are `b[16p ..< 16p + 16]`.
 /// - `c`: the top-left corner of the tile inside C, row stride `ldc`.
 ///
@@ -51,7 +56,7 @@ func gemmMicroKernel(
         c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
         x = F8(repeating: ap[5])
         c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
-        ap += 6
+        ap += gemmAStride
         bp += 16
     }
     // Epilogue: bias (first K block) and accumulation fused into the single write-back.
@@ -70,6 +75,11 @@ func gemmMicroKernel(
             store8(hi, p + 8)
         }
     }
-    put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
-    put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
+    let rows = epilogue.rows
+    put(0, c00, c01)
+    if rows > 1 { put(1, c10, c11) }
+    if rows > 2 { put(2, c20, c21) }
+    if rows > 3 { put(3, c30, c31) }
+    if rows > 4 { put(4, c40, c41) }
+    if rows > 5 { put(5, c50, c51) }
 }

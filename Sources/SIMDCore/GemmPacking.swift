@@ -11,63 +11,57 @@ import DINOCore
 //   A·Bᵀ     A [M, K]: transpose 6×8        B [N, K]: transpose 8×8
 //   Aᵀ·B     A [K, M]: copy 6 floats        B [K, N]: copy 16 floats per depth
 
-/// Floats the packing routines may write past the end of a packed A block.
-let gemmPackSlack = 8
-
 extension GemmOperands {
     /// Packs rows `i0 ..< i0 + mc` and depths `p0 ..< p0 + kc` of op(A) into `⌈mc/6⌉` panels of
-    /// `6·kc` floats, depth-major: panel `q` holds op(A)[i0 + 6q ..< i0 + 6q + 6, p] at
-    /// `dst[6q·kc + 6p ..< 6q·kc + 6p + 6]`. Rows past `mc` are zero. Needs 8 floats of slack
-    /// after the last panel (`gemmPackSlack`).
+    /// `8·kc` floats, depth-major: panel `q` holds op(A)[i0 + 6q ..< i0 + 6q + 6, p] at
+    /// `dst[8q·kc + 8p ..< 8q·kc + 8p + 6]` (lanes 6 and 7 are never read). Rows past `mc` are 0.
     ///
     /// - Aᵀ·B (A stored `[K, M]`): op(A)'s 6 rows at depth `p` are 6 adjacent floats of A's row
-    ///   `p`: a plain copy (the transposition is in the panel order).
+    ///   `p`: a plain copy, one 8-lane load and store per panel and depth (the transposition is
+    ///   in the panel order). Row by row, so each source row is read once, front to back.
     /// - A·B, A·Bᵀ (A stored `[M, K]`): the pack transposes 6 rows × 8 depths at a time
-    ///   (`transpose8x8` with two zero rows), writing 8-lane vectors 6 floats apart so each
-    ///   store's two spare lanes are overwritten by the next.
+    ///   (`transposed8x8` with two zero rows) into 8 aligned vectors.
     func packA(_ dst: UnsafeMutablePointer<Float>, i0: Int, mc: Int, p0: Int, kc: Int) {
         let fullPanels = mc / gemmMR, rest = mc - fullPanels * gemmMR
+        let panelStride = gemmAStride * kc
         if layout == .tn {
-            // Row by row: each source row is read once, front to back (one sequential stream
-            // for the prefetcher), and consecutive depths fill the same destination lines.
-            // (Walking panel by panel instead read 6 floats per row and cost 15% of a call.)
+            // (Walking panel by panel instead read 6 floats from each of kc rows at a time and
+            // more than doubled the pack's share of a call.)
             let wide = i0 + fullPanels * gemmMR + 2 <= m   // 8-lane loads stay inside A
             for p in 0..<kc {
                 let s = a + (p0 + p) * m + i0
-                var d = dst + p * gemmMR
-                if wide && p + 1 < kc {
-                    // 8-lane stores; lanes 6, 7 land in depth p + 1's slots, rewritten next.
-                    for q in 0..<fullPanels { store8(load8(s + q * gemmMR), d + q * gemmMR * kc) }
+                let d = dst + p * gemmAStride
+                if wide {
+                    for q in 0..<fullPanels { store8(load8(s + q * gemmMR), d + q * panelStride) }
                 } else {
                     for q in 0..<fullPanels {
-                        for r in 0..<gemmMR { d[q * gemmMR * kc + r] = s[q * gemmMR + r] }
+                        for r in 0..<gemmMR { d[q * panelStride + r] = s[q * gemmMR + r] }
                     }
                 }
                 if rest > 0 {
-                    d += fullPanels * gemmMR * kc
-                    let t = s + fullPanels * gemmMR
-                    for r in 0..<gemmMR { d[r] = r < rest ? t[r] : 0 }
+                    let t = s + fullPanels * gemmMR, e = d + fullPanels * panelStride
+                    for r in 0..<gemmMR { e[r] = r < rest ? t[r] : 0 }
                 }
             }
         } else {
             for q in 0..<fullPanels {
                 let rows = a + (i0 + q * gemmMR) * k + p0
-                let d = dst + q * gemmMR * kc
+                let d = dst + q * panelStride
                 var p = 0
                 while p + 8 <= kc {
-                    transpose6x8(rows + p, ld: k, d + p * gemmMR)
+                    transpose6x8(rows + p, ld: k, d + p * gemmAStride)
                     p += 8
                 }
                 while p < kc {
-                    for r in 0..<gemmMR { d[p * gemmMR + r] = rows[r * k + p] }
+                    for r in 0..<gemmMR { d[p * gemmAStride + r] = rows[r * k + p] }
                     p += 1
                 }
             }
             if rest > 0 {
                 let rows = a + (i0 + fullPanels * gemmMR) * k + p0
-                let d = dst + fullPanels * gemmMR * kc
+                let d = dst + fullPanels * panelStride
                 for p in 0..<kc {
-                    for r in 0..<gemmMR { d[p * gemmMR + r] = r < rest ? rows[r * k + p] : 0 }
+                    for r in 0..<gemmMR { d[p * gemmAStride + r] = r < rest ? rows[r * k + p] : 0 }
                 }
             }
         }
@@ -79,8 +73,9 @@ extension GemmOperands {
     ///
     /// - A·B, Aᵀ·B (B stored `[K, N]`): each panel row is 16 adjacent floats of B's row: two
     ///   vector copies. Row by row, so each source row is one sequential stream and each
-    ///   destination row is one whole cache line (walking panel by panel put every store of a
-    ///   depth into the same L1 set, the panels being a power of two apart).
+    ///   destination row is one whole cache line (walking panel by panel instead sent the stores
+    ///   of one depth to the same few L1 sets, the panels being 16·kc floats apart, and evicted
+    ///   half-written lines).
     /// - A·Bᵀ (B stored `[N, K]`): op(B)'s columns are B's rows, so the pack transposes, 8×8
     ///   blocks at a time (`transpose8x8`).
     func packB(_ dst: UnsafeMutablePointer<Float>, j0: Int, nc: Int, p0: Int, kc: Int) {
@@ -133,19 +128,16 @@ extension GemmOperands {
     }
 }
 
-/// Transposes 6 rows × 8 depths of a row-major matrix into 8 depth-major groups of 6:
-/// `dst[6q + r] = src[r·ld + q]`. Each group is stored as 8 lanes (the last two zero), so the
-/// stores overlap and 2 floats past `dst[47]` are written.
+/// Transposes 6 rows × 8 depths of a row-major matrix into 8 depth-major groups:
+/// `dst[8q + r] = src[r·ld + q]` for r < 6; lanes 6 and 7 of each group are zero.
 @inline(__always)
 func transpose6x8(_ src: UnsafePointer<Float>, ld: Int, _ dst: UnsafeMutablePointer<Float>) {
     let z = F8()
-    let columns = transposed8x8(
+    let t = transposed8x8(
         load8(src), load8(src + ld), load8(src + 2 * ld), load8(src + 3 * ld),
         load8(src + 4 * ld), load8(src + 5 * ld), z, z)
-    // Ascending order: each store's lanes 6, 7 are overwritten by the next one.
-    store8(columns.0, dst); store8(columns.1, dst + 6); store8(columns.2, dst + 12)
-    store8(columns.3, dst + 18); store8(columns.4, dst + 24); store8(columns.5, dst + 30)
-    store8(columns.6, dst + 36); store8(columns.7, dst + 42)
+    store8(t.0, dst); store8(t.1, dst + 8); store8(t.2, dst + 16); store8(t.3, dst + 24)
+    store8(t.4, dst + 32); store8(t.5, dst + 40); store8(t.6, dst + 48); store8(t.7, dst + 56)
 }
 
 /// `dst[q·ldd + l] = src[l·ld + q]` for an 8×8 block: reads 8 rows of 8 floats, writes 8 rows

@@ -6,7 +6,7 @@ struct DINOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dino",
         abstract: "DINO (self-distillation with no labels), built by hand: check, benchmark, train, evaluate.",
-        subcommands: [Check.self, Bench.self, Train.self, Eval.self, AttentionCommand.self])
+        subcommands: [Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self])
 }
 
 /// `--threads` shared by every subcommand that runs the SIMD core.

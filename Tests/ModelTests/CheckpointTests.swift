@@ -57,6 +57,24 @@ struct CheckpointTests {
         #expect(backbone.parameters.allSatisfy { tensors["backbone." + $0.name] == $0.value })
     }
 
+    /// Weights PyTorch wrote, loaded and saved again by this library, give PyTorch's outputs:
+    /// the re-saved file replaces the golden one and the `vit_forward` case still passes.
+    @Test func goldenWeightsSurviveASaveByThisLibrary() throws {
+        let folder = temporaryFolder("resave")
+        try FileManager.default.createDirectory(atPath: folder + "/models", withIntermediateDirectories: true)
+        for file in ["vit_forward.json", "vit_forward.safetensors"] {
+            try FileManager.default.copyItem(atPath: goldenDirectory + "/models/" + file, toPath: folder + "/models/" + file)
+        }
+        let tensors = try Safetensors.readDictionary(folder + "/models/vit_forward.safetensors")
+        var net = try DINONetwork<ReferenceKernels>(backbone: try ViTConfig.inferred(from: tensors, heads: 2),
+                                                    head: try DINOHeadConfig.inferred(from: tensors), seed: 3)
+        try net.load(tensors)
+        try net.save(to: folder + "/models/vit_forward.safetensors", metadata: ["source": "golden vit_forward"])
+        #expect(try Safetensors.read(folder + "/models/vit_forward.safetensors").map(\.name) == net.parameterNames)
+        let r = GoldenRunner.run(ReferenceKernels.self, directory: folder, path: "models/vit_forward")
+        #expect(r.passed, "\(r) \(r.problems)")
+    }
+
     @Test func stateDictErrorsNameTheTensor() throws {
         let folder = temporaryFolder("errors")
         let net = try tinyNetwork(ReferenceKernels.self)

@@ -53,10 +53,12 @@ struct ModelBehaviourTests {
         let student1 = step.student.stateDict.map(\.tensor), teacher1 = step.teacher.stateDict.map(\.tensor)
         #expect(student1 != before)
         #expect(teacher1 != before && teacher1 != student1)
-        // EMA with m = 0.9 from identical starts: teacher = 0.9·θ0 + 0.1·θ1, element by element.
+        // EMA with m = 0.9 from identical starts: teacher = m·θ0 + (1 - m)·θ1, element by element,
+        // in the official float32 expression (1 - m is 0.100000024 in float32, not 0.1).
+        let m: Float = 0.9
         for (i, t) in teacher1.enumerated() {
             for k in 0..<t.count {
-                let expected = before[i].storage[k] * 0.9 + 0.1 * student1[i].storage[k]
+                let expected = before[i].storage[k] * m + (1 - m) * student1[i].storage[k]
                 #expect(t.storage[k] == expected)
             }
         }
