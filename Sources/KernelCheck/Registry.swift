@@ -193,6 +193,10 @@ extension ParityCase {
             cases.append(.matmul(layout, m: 67, k: 192, n: 99, bias: true))
             cases.append(.matmul(layout, m: 67, k: 192, n: 99, accumulate: true))
             cases.append(.matmul(layout, m: 19, k: 33, n: 47, bias: true, accumulate: true))
+            // Above the 4M multiply-add threshold: a row split and a K split across threads, with
+            // bias and accumulate in the epilogue of every chunk.
+            cases.append(.matmul(layout, m: 4160, k: 64, n: 17, bias: true, accumulate: true))
+            cases.append(.matmul(layout, m: 127, k: 4160, n: 65, bias: true, accumulate: true))
         }
         for (r, c) in [(1, 1), (3, 17), (64, 65), (17, 257), (256, 4099)] {
             cases.append(.softmax(rows: r, cols: c, temperature: 0.1))
