@@ -27,8 +27,9 @@ enum GemmBlocking {
     /// passes count: up to K = 640 one block (C is written once), beyond that blocks of ≤ 384
     /// (up to K = 1536) or ≤ 256 (at K = 768, two 384-deep blocks beat three 256-deep ones).
     /// Aᵀ·B packs all of A's rows per K block, so it keeps kc ≤ 256: that block then stays
-    /// small, and a 6×256 A panel (6 KiB) plus the 16×256 B panel streaming past it (16 KiB)
-    /// fit in L1 (at K = 512, one 512-deep block measured 10% slower than two of 256).
+    /// small, and a 6×256 A panel (8 KiB with its padding) plus the 16×256 B panel streaming
+    /// past it (16 KiB) fit in L1 (at K = 512, one 512-deep block measured 10% slower than two
+    /// of 256).
     static func depthBlock(_ k: Int, _ layout: MatmulLayout) -> Int {
         if layout == .tn { return balancedBlock(k, maximum: 256, unit: 8) }
         if k <= 640 { return k }
