@@ -161,7 +161,7 @@ extension ParityCase {
     /// The registry's model cases, in the order `dino check` prints them.
     public static let modelCases: [ParityCase] = {
         var cases: [ParityCase] = []
-        for (b, n, c, h) in [(1, 1, 8, 1), (2, 5, 9, 3), (3, 17, 24, 3), (2, 50, 39, 3), (2, 65, 128, 2)] {
+        for (b, n, c, h) in [(1, 1, 8, 1), (2, 5, 9, 3), (3, 17, 24, 3), (2, 50, 39, 3), (2, 65, 128, 2), (5, 50, 64, 4)] {
             cases.append(.attention(batch: b, tokens: n, width: c, heads: h))
         }
         cases.append(.attention(batch: 2, tokens: 17, width: 128, heads: 2, spread: 3))   // |s| up to 70

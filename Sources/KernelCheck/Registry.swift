@@ -210,8 +210,9 @@ extension ParityCase {
         for (r, c) in [(1, 1), (3, 17), (65, 257), (64, 256)] { cases.append(.l2Normalize(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (17, 3), (65, 127), (4160, 65)] { cases.append(.sums(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (3, 17), (65, 192), (257, 65), (4160, 64)] { cases.append(.layerNorm(rows: r, cols: c)) }
-        for n in [1, 7, 17, 4099] { cases.append(.gelu(count: n)) }
-        for n in [1, 17, 257, 4099] { cases.append(.elementwise(count: n)) }
+        // 131_075 elements: above the threading threshold, split over the threads with a ragged tail.
+        for n in [1, 7, 17, 4099, 131_075] { cases.append(.gelu(count: n)) }
+        for n in [1, 17, 257, 4099, 131_075] { cases.append(.elementwise(count: n)) }
         for n in [1, 17, 65, 4099] { cases.append(.optimizer(count: n)) }
         return cases + modelCases
     }()

@@ -11,130 +11,198 @@ private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int,
 
 @inline(__always) private func roundUp8(_ x: Int) -> Int { (x + 7) & ~7 }
 
-/// Per-thread buffers for one (image, head) pair, carved out of one allocation. Nothing here
-/// is `N × N`: the scores live one query row at a time, so a thread holds O(N·Dh) floats.
-private struct HeadScratch {
-    let n: Int, n8: Int, dh: Int, dh8: Int
-    /// Keys and values transposed, `[Dh, N8]`, pad columns 0: a score panel is 8 contiguous keys.
-    let keysT: UnsafeMutablePointer<Float>, valuesT: UnsafeMutablePointer<Float>
-    /// Keys and values as rows, `[N, Dh8]`, pad columns 0: the weighted row sums read these.
-    let keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
-    /// One query row of scores / probabilities and its gradient, `[N8]` each.
-    let scores: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>
-    /// One padded query row, one padded dO row and one output row, `[Dh8]` each.
-    let query: UnsafeMutablePointer<Float>, dOutRow: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>
-    /// Key and value gradients of the pair, `[N, Dh8]` each (backward only).
-    let dKeys: UnsafeMutablePointer<Float>, dValues: UnsafeMutablePointer<Float>
+/// `C[i, 0..<cols8] = α·Σ_p A(i, p)·B[p, 0..<cols8]` for `i < rows`, the one small product
+/// every attention step is made of. `A(i, p) = a[i·ars + p·aps]` is read one scalar at a time
+/// and broadcast, so the same routine serves A and Aᵀ (swap the strides); B's rows are
+/// contiguous, zero-padded to `cols8` (a multiple of 8), stride `ldb`; C's rows have stride `ldc`.
+/// A 4 × 16 register tile (eight accumulators, enough independent FMA chains to hide the FMA
+/// latency): per depth step two B loads, four broadcasts, eight FMAs.
+@inline(__always)
+private func smallGemm(rows: Int, depth: Int, cols8: Int, alpha: Float,
+                       a: UnsafePointer<Float>, ars: Int, aps: Int,
+                       b: UnsafePointer<Float>, ldb: Int,
+                       c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let al = F8(repeating: alpha)
+    var col = 0
+    while col < cols8 {
+        let wide = col + 16 <= cols8
+        var i = 0
+        while i + 4 <= rows {
+            let a0 = a + i * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars
+            var c00 = F8(), c10 = F8(), c20 = F8(), c30 = F8()
+            if wide {
+                var c01 = F8(), c11 = F8(), c21 = F8(), c31 = F8()
+                for p in 0..<depth {
+                    let bp = b + p * ldb + col, off = p * aps
+                    let b0 = load8(bp), b1 = load8(bp + 8)
+                    let x0 = F8(repeating: a0[off]), x1 = F8(repeating: a1[off])
+                    let x2 = F8(repeating: a2[off]), x3 = F8(repeating: a3[off])
+                    c00 = c00.addingProduct(x0, b0); c01 = c01.addingProduct(x0, b1)
+                    c10 = c10.addingProduct(x1, b0); c11 = c11.addingProduct(x1, b1)
+                    c20 = c20.addingProduct(x2, b0); c21 = c21.addingProduct(x2, b1)
+                    c30 = c30.addingProduct(x3, b0); c31 = c31.addingProduct(x3, b1)
+                }
+                let r = c + i * ldc + col
+                store8(al * c00, r); store8(al * c01, r + 8)
+                store8(al * c10, r + ldc); store8(al * c11, r + ldc + 8)
+                store8(al * c20, r + 2 * ldc); store8(al * c21, r + 2 * ldc + 8)
+                store8(al * c30, r + 3 * ldc); store8(al * c31, r + 3 * ldc + 8)
+            } else {
+                for p in 0..<depth {
+                    let b0 = load8(b + p * ldb + col), off = p * aps
+                    c00 = c00.addingProduct(F8(repeating: a0[off]), b0)
+                    c10 = c10.addingProduct(F8(repeating: a1[off]), b0)
+                    c20 = c20.addingProduct(F8(repeating: a2[off]), b0)
+                    c30 = c30.addingProduct(F8(repeating: a3[off]), b0)
+                }
+                let r = c + i * ldc + col
+                store8(al * c00, r); store8(al * c10, r + ldc)
+                store8(al * c20, r + 2 * ldc); store8(al * c30, r + 3 * ldc)
+            }
+            i += 4
+        }
+        while i < rows {
+            let a0 = a + i * ars
+            var c00 = F8(), c01 = F8()
+            for p in 0..<depth {
+                let bp = b + p * ldb + col, x0 = F8(repeating: a0[p * aps])
+                c00 = c00.addingProduct(x0, load8(bp))
+                if wide { c01 = c01.addingProduct(x0, load8(bp + 8)) }
+            }
+            let r = c + i * ldc + col
+            store8(al * c00, r)
+            if wide { store8(al * c01, r + 8) }
+            i += 1
+        }
+        col += wide ? 16 : 8
+    }
+}
 
-    static func floats(n: Int, dh: Int) -> Int {
+/// Per-thread buffers for one image, carved out of one allocation. Panels are zero-padded to
+/// multiples of 8 so every product runs whole 8-lane vectors.
+private struct HeadScratch {
+    let n: Int, n8: Int, dh: Int, dh8: Int, heads: Int
+    /// Keys and values transposed, `[Dh8, N8]`, of the current head: the B operand of Q·Kᵀ and dO·Vᵀ.
+    let keysT: UnsafeMutablePointer<Float>, valuesT: UnsafeMutablePointer<Float>
+    /// Queries, keys, values and dO of every head as rows, `[H, N8, Dh8]`: the B operand of
+    /// P·V, dS·K, dSᵀ·Q and Pᵀ·dO.
+    let allQueries: UnsafeMutablePointer<Float>, allKeys: UnsafeMutablePointer<Float>
+    let allValues: UnsafeMutablePointer<Float>, allDOut: UnsafeMutablePointer<Float>
+    /// The attention matrix P and its score gradient dS of the current head, `[N, N8]`.
+    let probs: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>
+    /// One product's result, `[N8, Dh8]`, before it is copied to its strided destination.
+    let tile: UnsafeMutablePointer<Float>
+
+    static func floats(n: Int, dh: Int, heads: Int) -> Int {
         let n8 = roundUp8(n), dh8 = roundUp8(dh)
-        return 2 * dh * n8 + 4 * n * dh8 + 2 * n8 + 3 * dh8 + 8
+        return 2 * dh8 * n8 + 4 * heads * n8 * dh8 + 2 * n * n8 + n8 * dh8 + 8
     }
 
-    init(_ base: UnsafeMutablePointer<Float>, n: Int, dh: Int) {
-        self.n = n; self.dh = dh
+    init(_ base: UnsafeMutablePointer<Float>, n: Int, dh: Int, heads: Int) {
+        self.n = n; self.dh = dh; self.heads = heads
         n8 = roundUp8(n); dh8 = roundUp8(dh)
         var p = base
         func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { p += count }; return p }
-        keysT = take(dh * n8); valuesT = take(dh * n8)
-        keys = take(n * dh8); values = take(n * dh8)
-        dKeys = take(n * dh8); dValues = take(n * dh8)
-        scores = take(n8); dScores = take(n8)
-        query = take(dh8); dOutRow = take(dh8); row = take(dh8)
+        keysT = take(dh8 * n8); valuesT = take(dh8 * n8)
+        allQueries = take(heads * n8 * dh8); allKeys = take(heads * n8 * dh8)
+        allValues = take(heads * n8 * dh8); allDOut = take(heads * n8 * dh8)
+        probs = take(n * n8); dScores = take(n * n8)
+        tile = take(n8 * dh8)
+        // Pad rows and columns are never written below, so zero them once.
+        base.initialize(repeating: 0, count: Self.floats(n: n, dh: dh, heads: heads))
     }
 
-    /// Copies head h's keys and values of one image out of the qkv rows (token stride 3C).
-    func load(_ qkv: UnsafePointer<Float>, c: Int, head h: Int, transposed: Bool) {
+    func queries(_ h: Int) -> UnsafeMutablePointer<Float> { allQueries + h * n8 * dh8 }
+    func keys(_ h: Int) -> UnsafeMutablePointer<Float> { allKeys + h * n8 * dh8 }
+    func values(_ h: Int) -> UnsafeMutablePointer<Float> { allValues + h * n8 * dh8 }
+    func dOut(_ h: Int) -> UnsafeMutablePointer<Float> { allDOut + h * n8 * dh8 }
+
+    /// Splits the `[N, width]` rows of one image (`width` = heads·Dh, stride `stride`) into the
+    /// heads' `[N8, Dh8]` panels. The image is read front to back, one sequential stream the
+    /// hardware prefetcher follows (packing one head at a time read one cache line every
+    /// 3C floats, and stalled on each).
+    func split(_ src: UnsafePointer<Float>, stride: Int, into dst: UnsafeMutablePointer<Float>) {
+        let whole = dh & ~7
         for j in 0..<n {
-            let k = qkv + j * 3 * c + c + h * dh, v = k + c
-            for d in 0..<dh {
-                keys[j * dh8 + d] = k[d]
-                values[j * dh8 + d] = v[d]
-                if transposed { keysT[d * n8 + j] = k[d]; valuesT[d * n8 + j] = v[d] }
+            let row = src + j * stride
+            for h in 0..<heads {
+                let s = row + h * dh, d = dst + h * n8 * dh8 + j * dh8
+                var k = 0
+                while k < whole { store8(load8(s + k), d + k); k += 8 }
+                while k < dh { d[k] = s[k]; k += 1 }
             }
         }
     }
-}
 
-/// `s[j] = scale·Σ_d q[d]·kT[d, j]` for all `n8` columns: each step broadcasts one query
-/// element against 8 keys; four panels at once keep four independent FMA chains in flight.
-@inline(__always)
-private func dotRow(_ q: UnsafePointer<Float>, _ kT: UnsafePointer<Float>, dh: Int, n8: Int, scale: Float,
-                    into s: UnsafeMutablePointer<Float>) {
-    var p = 0
-    while p + 32 <= n8 {
-        var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
-        for d in 0..<dh {
-            let qd = F8(repeating: q[d]), r = kT + d * n8 + p
-            a0 = a0.addingProduct(qd, load8(r)); a1 = a1.addingProduct(qd, load8(r + 8))
-            a2 = a2.addingProduct(qd, load8(r + 16)); a3 = a3.addingProduct(qd, load8(r + 24))
-        }
-        store8(a0 * scale, s + p); store8(a1 * scale, s + p + 8)
-        store8(a2 * scale, s + p + 16); store8(a3 * scale, s + p + 24)
-        p += 32
-    }
-    while p < n8 {
-        var a0 = F8()
-        for d in 0..<dh { a0 = a0.addingProduct(F8(repeating: q[d]), load8(kT + d * n8 + p)) }
-        store8(a0 * scale, s + p)
-        p += 8
-    }
-}
-
-/// `out[0..<dh8] = Σ_{j<n} w[j]·rows[j, :]` over rows of stride `dh8`, four accumulators.
-@inline(__always)
-private func weightedRows(_ w: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, n: Int, dh8: Int,
-                         into out: UnsafeMutablePointer<Float>) {
-    var c = 0
-    while c < dh8 {
-        var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
+    /// `[Dh8, N8]` from packed `[N8, Dh8]` rows, 8 × 8 blocks at a time with SIMD shuffles.
+    func transpose(_ rows: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
         var j = 0
-        let col = rows + c
-        while j + 4 <= n {
-            a0 = a0.addingProduct(F8(repeating: w[j]), load8(col + j * dh8))
-            a1 = a1.addingProduct(F8(repeating: w[j + 1]), load8(col + (j + 1) * dh8))
-            a2 = a2.addingProduct(F8(repeating: w[j + 2]), load8(col + (j + 2) * dh8))
-            a3 = a3.addingProduct(F8(repeating: w[j + 3]), load8(col + (j + 3) * dh8))
-            j += 4
+        while j < n8 {
+            var d = 0
+            while d < dh8 { transpose8x8(rows + j * dh8 + d, ld: dh8, dst + d * n8 + j, ldd: n8); d += 8 }
+            j += 8
         }
-        while j < n { a0 = a0.addingProduct(F8(repeating: w[j]), load8(col + j * dh8)); j += 1 }
-        store8((a0 + a1) + (a2 + a3), out + c)
-        c += 8
+    }
+
+    /// Copies the first `dh` columns of the tile's rows to `dst` rows of stride `stride`.
+    func unpackTile(to dst: UnsafeMutablePointer<Float>, stride: Int) {
+        let whole = dh & ~7
+        for j in 0..<n {
+            let s = tile + j * dh8, d = dst + j * stride
+            var k = 0
+            while k < whole { store8(load8(s + k), d + k); k += 8 }
+            while k < dh { d[k] = s[k]; k += 1 }
+        }
+    }
+
+    /// P = softmax(scale·Q Kᵀ) for the first `rows` queries (queries read from the qkv rows
+    /// `q`, stride 3C). With `logSumExp` given, each row is exp(s - lse) (the forward's
+    /// normaliser); otherwise it is computed, written to `lseOut` and the row normalised.
+    func probabilities(q: UnsafePointer<Float>, qStride: Int, rows: Int, scale: Float,
+                       logSumExp: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
+        smallGemm(rows: rows, depth: dh, cols8: n8, alpha: scale, a: q, ars: qStride, aps: 1,
+                  b: keysT, ldb: n8, c: probs, ldc: n8)
+        for i in 0..<rows {
+            let row = probs + i * n8
+            if let logSumExp {
+                _ = expShifted(row, row, n, top: logSumExp[i], invT: 1)
+            } else {
+                let top = rowMax(row, n)
+                let total = expShifted(row, row, n, top: top, invT: 1)
+                lseOut?[i] = top + logf(total)
+                let inv = F8(repeating: 1 / total)
+                var j = 0
+                while j < n8 { store8(load8(row + j) * inv, row + j); j += 8 }
+            }
+            for j in n..<n8 { row[j] = 0 }
+        }
     }
 }
 
-/// `exp(s[j] - shift)` for j < n written back into `s`, pad lanes set to 0; returns the sum.
+/// Runs `body(image, scratch)` for every image, the images split into contiguous ranges over
+/// `Threads.count` threads, each thread with its own scratch.
 @inline(__always)
-private func expInPlace(_ s: UnsafeMutablePointer<Float>, n: Int, n8: Int, shift: Float) -> Float {
-    let total = expShifted(s, s, n, top: shift, invT: 1)
-    for j in n..<n8 { s[j] = 0 }
-    return total
-}
-
-/// Runs `body(pair, scratch)` for every (image, head) pair, the pairs split into contiguous
-/// ranges over `Threads.count` threads, each thread with its own scratch.
-@inline(__always)
-private func forEachHead(batch: Int, heads: Int, n: Int, dh: Int, _ body: (Int, HeadScratch) -> Void) {
-    let pairs = batch * heads
-    let work = pairs * n * n * dh
-    let threads = work >= 1 << 15 ? max(1, min(Threads.count, pairs)) : 1
-    let per = (pairs + threads - 1) / threads
+private func forEachImage(batch: Int, heads: Int, n: Int, dh: Int, _ body: (Int, HeadScratch) -> Void) {
+    let work = batch * heads * n * n * dh
+    let threads = work >= 1 << 15 ? max(1, min(Threads.count, batch)) : 1
+    let per = (batch + threads - 1) / threads
     Threads.parallelFor(threads) { t in
-        var buffer = [Float](repeating: 0, count: HeadScratch.floats(n: n, dh: dh))
-        buffer.withUnsafeMutableBufferPointer { bp in
-            let scratch = HeadScratch(bp.baseAddress!, n: n, dh: dh)
-            for pair in (t * per)..<min(pairs, (t + 1) * per) { body(pair, scratch) }
-        }
+        let count = HeadScratch.floats(n: n, dh: dh, heads: heads)
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        let scratch = HeadScratch(buffer, n: n, dh: dh, heads: heads)
+        for image in (t * per)..<min(batch, (t + 1) * per) { body(image, scratch) }
     }
 }
 
 extension SIMDKernels {
-    /// Multi-head attention, one (image, head) pair per task and one query row at a time.
-    /// - Faster: keys are packed transposed so a score panel is 8 keys × Dh FMAs (four panels
-    ///   in flight); the softmax runs on that row in registers/L1 with `exp8`; `A V` is a
-    ///   weighted sum of packed value rows. (image, head) pairs are split over the threads.
-    ///   No `N × N` matrix is ever formed: per thread O(N·Dh) scratch.
+    /// Multi-head attention, one (image, head) pair at a time, as three small products in L1/L2:
+    /// S = scale·Q Kᵀ, P = softmax rows of S, O = P V.
+    /// - Faster: keys are packed transposed and values as padded rows, so both products run a
+    ///   4 × 16 register tile (``smallGemm``) over whole 8-lane vectors; the softmax is `exp8` on
+    ///   rows in cache. images are split over the threads.
     /// - Costs: Float32 dot products in lane order (≈ Dh·u on a score) and `exp8` (≈ 2 ulp).
+    ///   Scratch O(N² + N·Dh) floats per thread (N ≈ 200 tokens is ≈ 200 KB).
     /// - Twin: ``ReferenceKernels/attention(_:heads:scale:into:logSumExp:)``
     public static func attention(
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
@@ -146,18 +214,18 @@ extension SIMDKernels {
             out.storage.withUnsafeMutableBufferPointer { op in
                 logSumExp.storage.withUnsafeMutableBufferPointer { lp in
                     let o = SharedPointer(base: op.baseAddress!), lse = SharedPointer(base: lp.baseAddress!)
-                    forEachHead(batch: batch, heads: heads, n: n, dh: dh) { pair, s in
-                        let b = pair / heads, h = pair % heads
+                    forEachImage(batch: batch, heads: heads, n: n, dh: dh) { b, s in
                         let image = qp.baseAddress! + b * n * 3 * c
-                        s.load(image, c: c, head: h, transposed: true)
-                        for i in 0..<n {
-                            dotRow(image + i * 3 * c + h * dh, s.keysT, dh: dh, n8: s.n8, scale: scale, into: s.scores)
-                            let top = rowMax(s.scores, n)
-                            let total = expInPlace(s.scores, n: n, n8: s.n8, shift: top)
-                            lse.base[pair * n + i] = top + logf(total)
-                            weightedRows(s.scores, s.values, n: n, dh8: s.dh8, into: s.row)
-                            let inv = 1 / total, dst = o.base + (b * n + i) * c + h * dh
-                            for d in 0..<dh { dst[d] = s.row[d] * inv }
+                        s.split(image + c, stride: 3 * c, into: s.allKeys)
+                        s.split(image + 2 * c, stride: 3 * c, into: s.allValues)
+                        for h in 0..<heads {
+                            let pair = b * heads + h
+                            s.transpose(s.keys(h), into: s.keysT)
+                            s.probabilities(q: image + h * dh, qStride: 3 * c, rows: n, scale: scale,
+                                            logSumExp: nil, lseOut: lse.base + pair * n)
+                            smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: s.n8, aps: 1,
+                                      b: s.values(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                            s.unpackTile(to: o.base + b * n * c + h * dh, stride: c)
                         }
                     }
                 }
@@ -165,10 +233,11 @@ extension SIMDKernels {
         }
     }
 
-    /// Attention backward, flash-attention style: per query row the probabilities are rebuilt
-    /// from the saved log-sum-exp, then dQ is written and dK, dV accumulate in the pair's scratch.
-    /// - Faster: the same packed panels as the forward; no `N × N` buffer; pairs over threads.
-    /// - Costs: Float32 sums in lane order; `A` rebuilt with `exp8` instead of stored.
+    /// Attention backward per (image, head) pair: P is rebuilt from the saved log-sum-exp, then
+    /// dP = dO Vᵀ, dS = P ⊙ (dP - rowsum(dO ⊙ O)), dQ = scale·dS K, dK = scale·dSᵀ Q, dV = Pᵀ dO,
+    /// each the same small product (the transposed ones only swap the strides of A).
+    /// - Faster: everything of one image stays in L1/L2; images over threads.
+    /// - Costs: Float32 sums in lane order; P rebuilt with `exp8` instead of stored.
     /// - Twin: ``ReferenceKernels/attentionBackward(_:qkv:out:logSumExp:heads:scale:into:)``
     public static func attentionBackward(
         _ dOut: Tensor, qkv: Tensor, out: Tensor, logSumExp: Tensor, heads: Int, scale: Float,
@@ -185,67 +254,48 @@ extension SIMDKernels {
                     logSumExp.storage.withUnsafeBufferPointer { lp in
                         dQKV.storage.withUnsafeMutableBufferPointer { dp in
                             let dq = SharedPointer(base: dp.baseAddress!)
-                            forEachHead(batch: batch, heads: heads, n: n, dh: dh) { pair, s in
-                                backwardPair(pair, heads: heads, n: n, c: c, dh: dh, scale: scale,
-                                             qkv: qp.baseAddress!, dOut: gp.baseAddress!, out: op.baseAddress!,
-                                             logSumExp: lp.baseAddress!, dQKV: dq.base, s)
+                            forEachImage(batch: batch, heads: heads, n: n, dh: dh) { b, s in
+                                let image = qp.baseAddress! + b * n * 3 * c
+                                let gImage = gp.baseAddress! + b * n * c, oImage = op.baseAddress! + b * n * c
+                                s.split(image, stride: 3 * c, into: s.allQueries)
+                                s.split(image + c, stride: 3 * c, into: s.allKeys)
+                                s.split(image + 2 * c, stride: 3 * c, into: s.allValues)
+                                s.split(gImage, stride: c, into: s.allDOut)
+                                for h in 0..<heads {
+                                    let pair = b * heads + h
+                                    let g = gImage + h * dh, o = oImage + h * dh
+                                    let dHead = dq.base + b * n * 3 * c + h * dh
+                                    s.transpose(s.keys(h), into: s.keysT)
+                                    s.transpose(s.values(h), into: s.valuesT)
+                                    s.probabilities(q: image + h * dh, qStride: 3 * c, rows: n, scale: scale,
+                                                    logSumExp: lp.baseAddress! + pair * n, lseOut: nil)
+                                    // dP = dO Vᵀ, then dS = P ⊙ (dP - δ) with δ_i = dO_i · O_i.
+                                    smallGemm(rows: n, depth: dh, cols8: s.n8, alpha: 1, a: s.dOut(h), ars: s.dh8, aps: 1,
+                                              b: s.valuesT, ldb: s.n8, c: s.dScores, ldc: s.n8)
+                                    for i in 0..<n {
+                                        let delta = F8(repeating: dot(g + i * c, o + i * c, dh))
+                                        let p = s.probs + i * s.n8, ds = s.dScores + i * s.n8
+                                        var j = 0
+                                        while j < s.n8 { store8(load8(p + j) * (load8(ds + j) - delta), ds + j); j += 8 }
+                                    }
+                                    // dQ = scale·dS K.
+                                    smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores, ars: s.n8, aps: 1,
+                                              b: s.keys(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                                    s.unpackTile(to: dHead, stride: 3 * c)
+                                    // dK = scale·dSᵀ Q.
+                                    smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores, ars: 1, aps: s.n8,
+                                              b: s.queries(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                                    s.unpackTile(to: dHead + c, stride: 3 * c)
+                                    // dV = Pᵀ dO.
+                                    smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: 1, aps: s.n8,
+                                              b: s.dOut(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                                    s.unpackTile(to: dHead + 2 * c, stride: 3 * c)
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// The backward of one (image, head) pair.
-    @inline(__always)
-    private static func backwardPair(
-        _ pair: Int, heads: Int, n: Int, c: Int, dh: Int, scale: Float, qkv: UnsafePointer<Float>,
-        dOut: UnsafePointer<Float>, out: UnsafePointer<Float>, logSumExp: UnsafePointer<Float>,
-        dQKV: UnsafeMutablePointer<Float>, _ s: HeadScratch
-    ) {
-        let b = pair / heads, h = pair % heads
-        let image = qkv + b * n * 3 * c, dImage = dQKV + b * n * 3 * c
-        s.load(image, c: c, head: h, transposed: true)
-        for k in 0..<(n * s.dh8) { s.dKeys[k] = 0; s.dValues[k] = 0 }
-        for d in dh..<s.dh8 { s.query[d] = 0; s.dOutRow[d] = 0 }
-        let scale8 = F8(repeating: scale)
-        for i in 0..<n {
-            let q = image + i * 3 * c + h * dh
-            let g = dOut + (b * n + i) * c + h * dh, o = out + (b * n + i) * c + h * dh
-            for d in 0..<dh { s.query[d] = q[d]; s.dOutRow[d] = g[d] }
-            // A row: exp(s - lse), the saved log-sum-exp normalises it exactly as the forward did.
-            dotRow(q, s.keysT, dh: dh, n8: s.n8, scale: scale, into: s.scores)
-            _ = expInPlace(s.scores, n: n, n8: s.n8, shift: logSumExp[pair * n + i])
-            // dA = dO_i · V_jᵀ for every key j; δ_i = dO_i · O_i.
-            dotRow(g, s.valuesT, dh: dh, n8: s.n8, scale: 1, into: s.dScores)
-            let delta = dot(g, o, dh)
-            // dS = A ⊙ (dA - δ), pad lanes stay 0 because A is 0 there.
-            let delta8 = F8(repeating: delta)
-            var j = 0
-            while j < s.n8 {
-                store8(load8(s.scores + j) * (load8(s.dScores + j) - delta8), s.dScores + j)
-                j += 8
-            }
-            // dQ_i = scale·Σ_j dS_ij K_j.
-            weightedRows(s.dScores, s.keys, n: n, dh8: s.dh8, into: s.row)
-            let dQ = dImage + i * 3 * c + h * dh
-            for d in 0..<dh { dQ[d] = scale * s.row[d] }
-            // dK_j += scale·dS_ij Q_i;  dV_j += A_ij dO_i.
-            for j in 0..<n {
-                let ak = scale8 * F8(repeating: s.dScores[j]), av = F8(repeating: s.scores[j])
-                let dk = s.dKeys + j * s.dh8, dv = s.dValues + j * s.dh8
-                var d = 0
-                while d < s.dh8 {
-                    store8(load8(dk + d).addingProduct(ak, load8(s.query + d)), dk + d)
-                    store8(load8(dv + d).addingProduct(av, load8(s.dOutRow + d)), dv + d)
-                    d += 8
-                }
-            }
-        }
-        for j in 0..<n {
-            let dk = dImage + j * 3 * c + c + h * dh, dv = dk + c
-            for d in 0..<dh { dk[d] = s.dKeys[j * s.dh8 + d]; dv[d] = s.dValues[j * s.dh8 + d] }
         }
     }
 
@@ -261,15 +311,17 @@ extension SIMDKernels {
         qkv.storage.withUnsafeBufferPointer { qp in
             probs.storage.withUnsafeMutableBufferPointer { pp in
                 let p = SharedPointer(base: pp.baseAddress!)
-                forEachHead(batch: batch, heads: heads, n: n, dh: dh) { pair, s in
-                    let b = pair / heads, h = pair % heads
+                forEachImage(batch: batch, heads: heads, n: n, dh: dh) { b, s in
                     let image = qp.baseAddress! + b * n * 3 * c
-                    s.load(image, c: c, head: h, transposed: true)
-                    for i in 0..<queries {
-                        dotRow(image + i * 3 * c + h * dh, s.keysT, dh: dh, n8: s.n8, scale: scale, into: s.scores)
-                        let total = expInPlace(s.scores, n: n, n8: s.n8, shift: rowMax(s.scores, n))
-                        let inv = 1 / total, dst = p.base + (pair * queries + i) * n
-                        for j in 0..<n { dst[j] = s.scores[j] * inv }
+                    s.split(image + c, stride: 3 * c, into: s.allKeys)
+                    for h in 0..<heads {
+                        let pair = b * heads + h
+                        s.transpose(s.keys(h), into: s.keysT)
+                        s.probabilities(q: image + h * dh, qStride: 3 * c, rows: queries, scale: scale,
+                                        logSumExp: nil, lseOut: nil)
+                        for i in 0..<queries {
+                            (p.base + (pair * queries + i) * n).update(from: s.probs + i * s.n8, count: n)
+                        }
                     }
                 }
             }

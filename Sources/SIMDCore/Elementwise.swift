@@ -11,14 +11,30 @@ func forEachLane(
     while i < count { tail(i); i += 1 }
 }
 
+/// Splits `0..<count` elements into one contiguous range per thread (boundaries on multiples
+/// of 8, so only the last range has a ragged tail) when there are at least `minimum` of them.
+@inline(__always)
+func parallelElements(_ count: Int, minimum: Int = 1 << 15, _ body: (Int, Int) -> Void) {
+    let threads = count >= minimum ? Threads.count : 1
+    if threads <= 1 { body(0, count); return }
+    let per = ((count + threads - 1) / threads + 7) & ~7
+    Threads.parallelFor(threads) { t in
+        let lo = t * per, hi = min(count, lo + per)
+        if lo < hi { body(lo, hi) }
+    }
+}
+
 extension SIMDKernels {
     public static func add(_ a: Tensor, _ b: Tensor, into c: inout Tensor) {
         check(a.count == b.count && c.count == a.count, "add: \(a.shape) + \(b.shape) into \(c.shape)")
         a.storage.withUnsafeBufferPointer { x in
             b.storage.withUnsafeBufferPointer { y in
                 c.storage.withUnsafeMutableBufferPointer { z in
-                    let x = x.baseAddress!, y = y.baseAddress!, z = z.baseAddress!
-                    forEachLane(a.count, { store8(load8(x + $0) + load8(y + $0), z + $0) }, tail: { z[$0] = x[$0] + y[$0] })
+                    let x = x.baseAddress!, y = y.baseAddress!, out = SharedPointer(base: z.baseAddress!)
+                    parallelElements(a.count, minimum: 1 << 17) { lo, hi in
+                        let x = x + lo, y = y + lo, z = out.base + lo
+                        forEachLane(hi - lo, { store8(load8(x + $0) + load8(y + $0), z + $0) }, tail: { z[$0] = x[$0] + y[$0] })
+                    }
                 }
             }
         }
@@ -38,10 +54,13 @@ extension SIMDKernels {
         check(x.count == y.count, "axpy: \(x.shape) into \(y.shape)")
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
-                let x = xp.baseAddress!, y = yp.baseAddress!
+                let x = xp.baseAddress!, out = SharedPointer(base: yp.baseAddress!)
                 let a = F8(repeating: alpha)
-                forEachLane(xp.count, { store8(load8(y + $0).addingProduct(a, load8(x + $0)), y + $0) },
-                            tail: { y[$0] += alpha * x[$0] })
+                parallelElements(xp.count, minimum: 1 << 17) { lo, hi in
+                    let x = x + lo, y = out.base + lo
+                    forEachLane(hi - lo, { store8(load8(y + $0).addingProduct(a, load8(x + $0)), y + $0) },
+                                tail: { y[$0] += alpha * x[$0] })
+                }
             }
         }
     }
@@ -72,26 +91,8 @@ extension SIMDKernels {
         check(x.count == y.count, "gelu: \(x.shape) into \(y.shape)")
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
-                let x = xp.baseAddress!, y = yp.baseAddress!
-                let n = xp.count
-                // Two independent 8-lane chains per step: the erfc polynomial is one long
-                // dependency chain, so a second chain fills the FMA pipes while the first waits.
-                var i = 0
-                while i + 16 <= n {
-                    let v0 = load8(x + i), v1 = load8(x + i + 8)
-                    let c0 = phiCDF8(v0), c1 = phiCDF8(v1)
-                    store8(v0 * c0, y + i)
-                    store8(v1 * c1, y + i + 8)
-                    i += 16
-                }
-                forEachLane(n - i, { j in
-                    let v = load8(x + i + j)
-                    store8(v * phiCDF8(v), y + i + j)
-                }, tail: { j in
-                    let i = i + j
-                    var v = F8(); v[0] = x[i]
-                    y[i] = (v * phiCDF8(v))[0]
-                })
+                let x = xp.baseAddress!, out = SharedPointer(base: yp.baseAddress!)
+                parallelElements(xp.count) { lo, hi in geluRange(x + lo, out.base + lo, hi - lo) }
             }
         }
     }
@@ -101,24 +102,62 @@ extension SIMDKernels {
         dy.storage.withUnsafeBufferPointer { gp in
             x.storage.withUnsafeBufferPointer { xp in
                 dx.storage.withUnsafeMutableBufferPointer { dp in
-                    let g = gp.baseAddress!, x = xp.baseAddress!, d = dp.baseAddress!
-                    func slope(_ v: F8) -> F8 {
-                        // Φ(x) + x·φ(x), φ(x) = exp(-x²/2)/√(2π)
-                        phiCDF8(v) + v * exp8(-0.5 * v * v) * 0.398_942_280_401_432_7
-                    }
-                    forEachLane(xp.count, { i in store8(load8(g + i) * slope(load8(x + i)), d + i) }, tail: { i in
-                        var v = F8(); v[0] = x[i]
-                        d[i] = g[i] * slope(v)[0]
-                    })
+                    let g = gp.baseAddress!, x = xp.baseAddress!, out = SharedPointer(base: dp.baseAddress!)
+                    parallelElements(xp.count) { lo, hi in geluBackwardRange(g + lo, x + lo, out.base + lo, hi - lo) }
                 }
             }
         }
     }
 }
 
+/// `y = x·Φ(x)` on `n` floats: two independent 8-lane chains per step (the erfc polynomial is
+/// one long dependency chain, so a second chain fills the FMA pipes while the first waits).
+@inline(__always)
+private func geluRange(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n {
+        let v0 = load8(x + i), v1 = load8(x + i + 8)
+        let c0 = phiCDF8(v0), c1 = phiCDF8(v1)
+        store8(v0 * c0, y + i)
+        store8(v1 * c1, y + i + 8)
+        i += 16
+    }
+    while i < n {
+        var v = F8()
+        let m = min(8, n - i)
+        for l in 0..<m { v[l] = x[i + l] }
+        let r = v * phiCDF8(v)
+        for l in 0..<m { y[i + l] = r[l] }
+        i += m
+    }
+}
+
+/// `dx = dy·(Φ(x) + x·φ(x))`, φ(x) = exp(-x²/2)/√(2π), on `n` floats, two chains per step.
+@inline(__always)
+private func geluBackwardRange(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+    @inline(__always) func slope(_ v: F8) -> F8 {
+        phiCDF8(v) + v * exp8(-0.5 * v * v) * 0.398_942_280_401_432_7
+    }
+    var i = 0
+    while i + 16 <= n {
+        let s0 = slope(load8(x + i)), s1 = slope(load8(x + i + 8))
+        store8(load8(g + i) * s0, d + i)
+        store8(load8(g + i + 8) * s1, d + i + 8)
+        i += 16
+    }
+    while i < n {
+        var v = F8(), gv = F8()
+        let m = min(8, n - i)
+        for l in 0..<m { v[l] = x[i + l]; gv[l] = g[i + l] }
+        let r = gv * slope(v)
+        for l in 0..<m { d[i + l] = r[l] }
+        i += m
+    }
+}
+
 /// Φ(x) = ½·erfc(-x/√2) on 8 lanes. erfc(z) for z ≥ 0 is `t·exp(-z² + poly(t))`,
 /// `t = 1/(1 + z/2)` (Numerical Recipes §6.2); for z < 0, erfc(z) = 2 - erfc(-z).
-@inline(__always) func phiCDF8(_ x: F8) -> F8 {
+@_transparent func phiCDF8(_ x: F8) -> F8 {
     let z = -x * 0.707_106_781_186_547_5
     let az = z.replacing(with: -z, where: z .< 0)
     let t = 1 / (1 + 0.5 * az)

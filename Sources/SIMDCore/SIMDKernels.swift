@@ -50,7 +50,7 @@ struct SharedPointer: @unchecked Sendable {
 /// Taylor polynomial for e^r on |r| ≤ ln2/2 (truncation ≤ 0.35⁸/8! ≈ 5e-9), and 2ⁿ built
 /// directly in the exponent bits. Rounding uses the 1.5·2²³ trick because Swift's SIMD
 /// float→int conversion compiles to a per-lane loop. Inputs below -87 flush to 0.
-@inline(__always) func exp8(_ x: F8) -> F8 {
+@_transparent func exp8(_ x: F8) -> F8 {
     let lo = F8(repeating: -87.33), hi = F8(repeating: 88.37)
     var v = x.replacing(with: lo, where: x .< lo)
     v = v.replacing(with: hi, where: v .> hi)
