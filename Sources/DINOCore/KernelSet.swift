@@ -104,6 +104,17 @@ public protocol NormalizationKernels {
     static func layerNormBackward(
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor)
+    /// BatchNorm1d in training mode (the DINO head's `use_bn` option): statistics over the ROWS,
+    /// per column j: `y = (x - μ_j)·r_j·w_j + b_j`, `r_j = 1/√(σ²_j + ε)`, biased variance.
+    /// `mean` and `rstd` (cols elements each) are saved for the backward pass.
+    static func batchNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
+        into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor)
+    /// BatchNorm backward, per column: `dx = w·r·(dy - mean_rows(dy) - x̂·mean_rows(dy·x̂))`,
+    /// overwritten; `dWeight += Σ_rows dy·x̂` and `dBias += Σ_rows dy` accumulate.
+    static func batchNormBackward(
+        _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+        dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor)
 }
 
 /// AdamW hyper-parameters for one step (PyTorch semantics: decoupled weight decay first).

@@ -1,6 +1,6 @@
 import DINOCore
 
-/// The shape of DINO's projection head (`vision_transformer.py`'s `DINOHead`, use_bn off).
+/// The shape of DINO's projection head (`vision_transformer.py`'s `DINOHead`).
 public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
     /// Input width: the backbone's D.
     public var inDim: Int
@@ -12,15 +12,19 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
     public var layers: Int
     /// g fixed at 1 (each prototype is a unit vector, logits are cosines); official default on.
     public var normLastLayer: Bool
+    /// The official `use_bn` option: BatchNorm1d (training-mode batch statistics, ε 1e-5) after
+    /// every hidden Linear, before its GELU. Off in the paper's ViT runs; small-data runs need it.
+    public var batchNorm: Bool
 
     public init(inDim: Int, outDim: Int, hiddenDim: Int = 2048, bottleneckDim: Int = 256, layers: Int = 3,
-                normLastLayer: Bool = true) {
+                normLastLayer: Bool = true, batchNorm: Bool = false) {
         self.inDim = inDim
         self.outDim = outDim
         self.hiddenDim = hiddenDim
         self.bottleneckDim = bottleneckDim
         self.layers = layers
         self.normLastLayer = normLastLayer
+        self.batchNorm = batchNorm
     }
 
     public func validate() throws {
@@ -30,14 +34,18 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
         guard layers >= 2 else { throw ModelError("DINO head \(self): needs at least 2 MLP layers (the official 1-layer head names its layer `mlp`, not `mlp.0`)") }
     }
 
-    /// (in, out) of MLP layer i, named `mlp.{2i}` (the GELUs sit at the odd indices).
+    /// (in, out) of MLP layer i.
     func layerShape(_ i: Int) -> (inputs: Int, outputs: Int) {
         (i == 0 ? inDim : hiddenDim, i == layers - 1 ? bottleneckDim : hiddenDim)
     }
 
+    /// The `nn.Sequential` index of Linear i: `mlp.{2i}` (GELUs at the odd indices), or
+    /// `mlp.{3i}` with BatchNorm (BN at 3i + 1, GELU at 3i + 2).
+    public func linearIndex(_ i: Int) -> Int { batchNorm ? 3 * i : 2 * i }
+
     public var description: String {
         "\(inDim)→\((0..<(layers - 1)).map { _ in "\(hiddenDim)" }.joined(separator: "→"))→\(bottleneckDim)→ℓ2→\(outDim)"
-            + (normLastLayer ? " (g = 1)" : "")
+            + (normLastLayer ? " (g = 1)" : "") + (batchNorm ? " with BatchNorm" : "")
     }
 }
 
@@ -45,16 +53,22 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
 final class HeadWorkspace {
     var input: Tensor
     var pre: [Tensor], act: [Tensor]     // per MLP layer: x·Wᵀ + b, and GELU of it (not for the last)
+    var normed: [Tensor], bnMean: [Tensor], bnRstd: [Tensor]   // BatchNorm output and statistics (BN heads)
     var unit: Tensor, norms: Tensor      // L2-normalised bottleneck (R, bot) and its row norms
     var weight: Tensor, weightNorms: Tensor   // the weight-normed prototypes (out, bot), ‖v‖ per row
     // Backward scratch.
     var dUnit: Tensor, dWeight: Tensor, dG: Tensor
     var dPre: [Tensor], dAct: [Tensor], dInput: Tensor
+    var dNormed: [Tensor]
 
     init(rows: Int, config c: DINOHeadConfig) {
         input = Tensor(shape: [rows, c.inDim])
         pre = (0..<c.layers).map { Tensor(shape: [rows, c.layerShape($0).outputs]) }
         act = pre
+        normed = c.batchNorm ? pre : []
+        bnMean = c.batchNorm ? (0..<c.layers).map { Tensor(shape: [c.layerShape($0).outputs]) } : []
+        bnRstd = bnMean
+        dNormed = normed
         unit = Tensor(shape: [rows, c.bottleneckDim]); norms = Tensor(shape: [rows])
         weight = Tensor(shape: [c.outDim, c.bottleneckDim]); weightNorms = Tensor(shape: [c.outDim])
         dUnit = unit; dWeight = weight; dG = Tensor(shape: [c.outDim, 1])
@@ -73,8 +87,10 @@ final class HeadStore {
 ///     W[o] = g[o]·v[o] / ‖v[o]‖₂                        weight-normalised prototypes, no bias
 ///     y = u·Wᵀ                                          [R, K] logits (cosines when g = 1)
 ///
-/// Parameters in state-dict order: `mlp.{0,2,4}.{weight,bias}`, `last_layer.weight_g [K, 1]`,
-/// `last_layer.weight_v [K, bottleneck]`. Without the L2 bottleneck a 3-layer head collapses
+/// Parameters in state-dict order: `mlp.{0,2,4}.{weight,bias}` (with BatchNorm `mlp.{0,3,6}` and
+/// `mlp.{1,4}.{weight,bias}` for the norms), `last_layer.weight_g [K, 1]`, `last_layer.weight_v
+/// [K, bottleneck]`. BatchNorm always uses the batch's statistics (DINO never puts the head in
+/// eval mode), so no running statistics are kept or saved. Without the L2 bottleneck a 3-layer head collapses
 /// (paper, appendix C); with norm_last_layer g is frozen at 1.
 public struct DINOHead<K: KernelSet> {
     public let config: DINOHeadConfig
@@ -84,27 +100,40 @@ public struct DINOHead<K: KernelSet> {
     /// ε of the bottleneck normalisation (`F.normalize`'s default).
     public static var l2Epsilon: Float { 1e-12 }
 
-    var gSlot: Int { 2 * config.layers }
-    var vSlot: Int { 2 * config.layers + 1 }
+    var gSlot: Int { parameters.count - 2 }
+    var vSlot: Int { parameters.count - 1 }
+    /// Slot of Linear i's weight (its bias follows), and of BatchNorm i's weight (bias follows).
+    private let linearSlots: [Int], normSlots: [Int]
+    /// BatchNorm ε (`nn.BatchNorm1d`'s default).
+    public static var batchNormEpsilon: Float { 1e-5 }
 
     /// The official initialisation from `seed`: trunc-normal(0.02) MLP weights, zero biases,
-    /// v with PyTorch's default Linear init (U(±1/√bottleneck): v is created after the init hook
-    /// ran), g = 1.
+    /// BatchNorm 1 and 0, v with PyTorch's default Linear init (U(±1/√bottleneck): v is created
+    /// after the init hook ran), g = 1.
     public init(_ config: DINOHeadConfig, seed: UInt64) throws {
         try config.validate()
         self.config = config
         var rng = SplitMix64(seed: seed)
         var ps: [Parameter] = []
+        var linear: [Int] = [], norms: [Int] = []
         for i in 0..<config.layers {
-            let (inputs, outputs) = config.layerShape(i)
-            ps.append(Parameter("mlp.\(2 * i).weight", Initializer.truncatedNormal([outputs, inputs], &rng)))
-            ps.append(Parameter("mlp.\(2 * i).bias", Tensor(shape: [outputs])))
+            let (inputs, outputs) = config.layerShape(i), index = config.linearIndex(i)
+            linear.append(ps.count)
+            ps.append(Parameter("mlp.\(index).weight", Initializer.truncatedNormal([outputs, inputs], &rng)))
+            ps.append(Parameter("mlp.\(index).bias", Tensor(shape: [outputs])))
+            if config.batchNorm && i < config.layers - 1 {
+                norms.append(ps.count)
+                ps.append(Parameter("mlp.\(index + 1).weight", Tensor(shape: [outputs], repeating: 1)))
+                ps.append(Parameter("mlp.\(index + 1).bias", Tensor(shape: [outputs])))
+            }
         }
         ps.append(Parameter("last_layer.weight_g", Tensor(shape: [config.outDim, 1], repeating: 1),
                             trainable: !config.normLastLayer))
         ps.append(Parameter("last_layer.weight_v",
                             Initializer.kaimingUniform([config.outDim, config.bottleneckDim], fanIn: config.bottleneckDim, &rng)))
         parameters = ps
+        linearSlots = linear
+        normSlots = norms
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
@@ -130,9 +159,17 @@ public struct DINOHead<K: KernelSet> {
         ws.input = x.reshaped([rows, config.inDim])
         var h = ws.input
         for i in 0..<config.layers {
-            Linear<K>.forward(h, weight: parameters[2 * i].value, bias: parameters[2 * i + 1].value, into: &ws.pre[i])
+            let w = linearSlots[i]
+            Linear<K>.forward(h, weight: parameters[w].value, bias: parameters[w + 1].value, into: &ws.pre[i])
             if i < config.layers - 1 {
-                K.gelu(ws.pre[i], into: &ws.act[i])
+                if config.batchNorm {
+                    let n = normSlots[i]
+                    K.batchNorm(ws.pre[i], weight: parameters[n].value, bias: parameters[n + 1].value,
+                                epsilon: Self.batchNormEpsilon, into: &ws.normed[i], mean: &ws.bnMean[i], rstd: &ws.bnRstd[i])
+                    K.gelu(ws.normed[i], into: &ws.act[i])
+                } else {
+                    K.gelu(ws.pre[i], into: &ws.act[i])
+                }
                 h = ws.act[i]
             }
         }
@@ -169,14 +206,25 @@ public struct DINOHead<K: KernelSet> {
         let last = config.layers - 1
         K.l2NormalizeBackward(ws.dUnit, y: ws.unit, norms: ws.norms, epsilon: Self.l2Epsilon, into: &ws.dPre[last])
         for i in stride(from: last, through: 0, by: -1) {
-            let input = i == 0 ? ws.input : ws.act[i - 1]
-            K.matmul(ws.dPre[i], input, layout: .tn, bias: nil, accumulate: true, into: &parameters[2 * i].grad)
-            K.columnSums(ws.dPre[i], accumulate: true, into: &parameters[2 * i + 1].grad)
+            let input = i == 0 ? ws.input : ws.act[i - 1], w = linearSlots[i]
+            K.matmul(ws.dPre[i], input, layout: .tn, bias: nil, accumulate: true, into: &parameters[w].grad)
+            K.columnSums(ws.dPre[i], accumulate: true, into: &parameters[w + 1].grad)
             if i > 0 {
-                Linear<K>.inputGradient(ws.dPre[i], weight: parameters[2 * i].value, into: &ws.dAct[i - 1])
-                K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], into: &ws.dPre[i - 1])
+                Linear<K>.inputGradient(ws.dPre[i], weight: parameters[w].value, into: &ws.dAct[i - 1])
+                if config.batchNorm {
+                    // GELU, then BatchNorm back to the Linear's output.
+                    K.geluBackward(ws.dAct[i - 1], ws.normed[i - 1], into: &ws.dNormed[i - 1])
+                    let n = normSlots[i - 1], weight = parameters[n].value
+                    var dW = parameters[n].grad, dB = parameters[n + 1].grad
+                    parameters[n].grad = Tensor(shape: [0]); parameters[n + 1].grad = Tensor(shape: [0])
+                    K.batchNormBackward(ws.dNormed[i - 1], ws.pre[i - 1], weight: weight, mean: ws.bnMean[i - 1],
+                                        rstd: ws.bnRstd[i - 1], dx: &ws.dPre[i - 1], dWeight: &dW, dBias: &dB)
+                    parameters[n].grad = dW; parameters[n + 1].grad = dB
+                } else {
+                    K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], into: &ws.dPre[i - 1])
+                }
             } else {
-                Linear<K>.inputGradient(ws.dPre[0], weight: parameters[0].value, into: &ws.dInput)
+                Linear<K>.inputGradient(ws.dPre[0], weight: parameters[w].value, into: &ws.dInput)
             }
         }
         return ws.dInput

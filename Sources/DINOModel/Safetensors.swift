@@ -287,12 +287,14 @@ extension DINOHeadConfig {
         func find(_ suffix: String) -> Tensor? { tensors["head." + suffix] ?? tensors["module.head." + suffix] }
         guard let first = find("mlp.0.weight") else { throw CheckpointError.missingTensor("head.mlp.0.weight", count: 1) }
         guard let v = find("last_layer.weight_v") else { throw CheckpointError.missingTensor("head.last_layer.weight_v", count: 1) }
+        // With BatchNorm, mlp.1 is a norm (a GELU has no parameters) and Linears sit at 3i.
+        let batchNorm = find("mlp.1.weight") != nil, stride = batchNorm ? 3 : 2
         var layers = 1
-        while find("mlp.\(2 * layers).weight") != nil { layers += 1 }
+        while find("mlp.\(stride * layers).weight") != nil { layers += 1 }
         let g = find("last_layer.weight_g")
         // A frozen g is exactly 1 everywhere; a trained one is not.
         let normLast = g.map { $0.storage.allSatisfy { $0 == 1 } } ?? true
         return DINOHeadConfig(inDim: first.cols, outDim: v.rows, hiddenDim: first.rows, bottleneckDim: v.cols,
-                              layers: layers, normLastLayer: normLast)
+                              layers: layers, normLastLayer: normLast, batchNorm: batchNorm)
     }
 }

@@ -73,6 +73,7 @@ public struct DINOTrainer<K: KernelSet> {
         crop.globalSize = config.globalSize
         crop.globalScale = config.globalScale[0]...config.globalScale[1]
         crop.localScale = config.localScale[0]...config.localScale[1]
+        if let largest = config.blurSigmaMax { crop.blurSigma = crop.blurSigma.lowerBound...largest }
         // Normalise with the training set's own channel statistics (ImageNet's for ImageNet).
         let stats = self.train.channelStatistics()
         let own = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))

@@ -125,6 +125,32 @@ extension ParityCase {
         }
     }
 
+    public static func batchNorm(rows: Int, cols: Int) -> ParityCase {
+        ParityCase(op: "batchNorm", name: "batchNorm fwd+bwd \(rows)×\(cols)", work: rows * cols * 6) { K, rng in
+            var x = uniform(&rng, [rows, cols], 2)
+            // One column with a large offset and tiny spread: a one-pass variance would fail here.
+            if cols > 2 { for i in 0..<rows { x[i, 1] = 100 + 0.01 * x[i, 1] } }
+            let w = uniform(&rng, [cols]), b = uniform(&rng, [cols]), dy = uniform(&rng, [rows, cols])
+            var y = Tensor(shape: [rows, cols]), mean = Tensor(shape: [cols]), rstd = Tensor(shape: [cols])
+            K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &y, mean: &mean, rstd: &rstd)
+            var dx = Tensor(shape: [rows, cols]), dw = uniform(&rng, [cols]), db = uniform(&rng, [cols])
+            K.batchNormBackward(dy, x, weight: w, mean: mean, rstd: rstd, dx: &dx, dWeight: &dw, dBias: &db)
+            // LayerNorm's derivation with rows and columns swapped: x̂ comes from a rows-long
+            // reduction of rms-1 terms; the offset column's x̂ inherits u·100/0.0058 relative from
+            // the Float32 input in both cores, so the column-wise outputs are compared at that scale.
+            let col = Tolerance.reduction(count: rows, rms: 1)
+            let offset = Tolerance(absolute: col.absolute * 2e4 / Float(rows), relative: col.relative)
+            let perColumn = cols > 2 ? offset : col
+            return [ParityOutput("y", y, perColumn), ParityOutput("mean", mean, .reduction(count: rows, rms: 100 / Float(rows))),
+                    ParityOutput("rstd", rstd, Tolerance(absolute: 0, relative: 64 * Tolerance.unitRoundoff * Float(rows).squareRoot())),
+                    ParityOutput("dx", dx, Tolerance(absolute: perColumn.absolute * 10, relative: col.relative)),
+                    ParityOutput("dWeight", dw, Tolerance(absolute: Tolerance.reduction(count: rows + 1, rms: 2).absolute
+                                                            + (cols > 2 ? offset.absolute * Float(rows).squareRoot() : 0),
+                                                          relative: col.relative)),
+                    ParityOutput("dBias", db, .reduction(count: rows + 1, rms: rmsUniform))]
+        }
+    }
+
     public static func gelu(count: Int) -> ParityCase {
         ParityCase(op: "gelu", name: "gelu fwd+bwd \(count)", work: count) { K, rng in
             let x = uniform(&rng, [count], 6), dy = uniform(&rng, [count])
@@ -210,6 +236,7 @@ extension ParityCase {
         for (r, c) in [(1, 1), (3, 17), (65, 257), (64, 256)] { cases.append(.l2Normalize(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (17, 3), (65, 127), (4160, 65)] { cases.append(.sums(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (3, 17), (65, 192), (257, 65), (4160, 64)] { cases.append(.layerNorm(rows: r, cols: c)) }
+        for (r, c) in [(2, 1), (3, 17), (65, 9), (1024, 257)] { cases.append(.batchNorm(rows: r, cols: c)) }
         // 131_075 elements: above the threading threshold, split over the threads with a ragged tail.
         for n in [1, 7, 17, 4099, 131_075] { cases.append(.gelu(count: n)) }
         for n in [1, 17, 257, 4099, 131_075] { cases.append(.elementwise(count: n)) }

@@ -191,9 +191,9 @@ struct GradientCheckTests {
 
 /// A tiny ViT + head whose weights are large enough that every parameter matters (attention
 /// clearly non-uniform, LayerNorm gains ≠ 1), like the golden generator's perturbed weights.
-func tinyNetwork<K: KernelSet>(_: K.Type, dropPath: Float = 0, seed: UInt64 = 11) throws -> DINONetwork<K> {
+func tinyNetwork<K: KernelSet>(_: K.Type, dropPath: Float = 0, batchNorm: Bool = false, seed: UInt64 = 11) throws -> DINONetwork<K> {
     let vit = ViTConfig(imageSize: 12, patchSize: 4, channels: 2, dim: 8, depth: 2, heads: 2, mlpRatio: 2, dropPathRate: dropPath)
-    let head = DINOHeadConfig(inDim: 8, outDim: 7, hiddenDim: 12, bottleneckDim: 5)
+    let head = DINOHeadConfig(inDim: 8, outDim: 7, hiddenDim: 12, bottleneckDim: 5, batchNorm: batchNorm)
     var net = try DINONetwork<K>(backbone: vit, head: head, seed: seed)
     var rng = SplitMix64(seed: seed &+ 99)
     net.updateParameters { _, name, p in
@@ -218,8 +218,11 @@ struct NetworkGradientTests {
                 rng.uniformTensor([2, 2, 8, 8], -1, 1)]
     }
 
-    @Test(arguments: [Float(0), 0.3]) func everyParameter(dropPath: Float) throws {
-        var net = try tinyNetwork(ReferenceKernels.self, dropPath: dropPath)
+    /// (drop path, BatchNorm head): the BN head's statistics couple the 6 rows of the batch, so
+    /// every crop's logits depend on every other crop's features.
+    @Test(arguments: [(Float(0), false), (0.3, false), (0, true)]) func everyParameter(dropPath: Float, batchNorm: Bool) throws {
+        var net = try tinyNetwork(ReferenceKernels.self, dropPath: dropPath, batchNorm: batchNorm)
+        #expect(net.parameterNames.contains("head.mlp.1.weight") == batchNorm)
         let crops = Self.crops(21)
         var rng = SplitMix64(seed: 31)
         let r = rng.uniformTensor([6, 7], -1, 1)

@@ -42,7 +42,7 @@ func intOption(_ flag: String) -> Int? {
 // the rest to a 28-px, 60 000-image dataset and a budget of about 10 minutes on 2 CPU cores:
 //
 // - τt stays at 0.04. The paper warms the teacher temperature up from 0.04 to 0.07 over 30 of
-//   its 300 epochs; our whole run is 6 epochs. A teacher at 0.07 is close to the student's 0.1,
+//   its 300 epochs; our whole run is 4 epochs. A teacher at 0.07 is close to the student's 0.1,
 //   so it sharpens less, centring wins the tug-of-war and the target drifts toward uniform: short
 //   runs at the ImageNet defaults stayed near the random-init accuracy (issue 5). The official
 //   code's own default is the constant 0.04, and the paper's τt sweep has 0.04 among its best.
@@ -51,14 +51,26 @@ func intOption(_ flag: String) -> Int? {
 //   The paper loses only 0.4 k-NN points going down to 4096 (dino-spec §6); 10 classes need few.
 // - Warm-up and last-layer freeze in fractions of an epoch. What they protect against is counted in
 //   iterations: the first steps of AdamW on a random head, and prototypes moving before the
-//   backbone has anything to say. 10 warm-up epochs of a 6-epoch run would leave no cosine at all.
+//   backbone has anything to say. 10 warm-up epochs of a 4-epoch run would leave no cosine at all.
 // - A tiny ViT (D 64, depth 4, 4 heads) on 7-px patches: 16 tokens per global crop, 4 per local.
+// - Gaussian blur σ ≤ 1 px instead of 2: the official range is for 224-px crops, and global
+//   crop 1 is always blurred; 2 px on a 28-px garment wipes out its texture.
+// - BatchNorm in the head (the official `use_bn_in_head`, off for the paper's ViTs). It normalises
+//   every hidden unit over the batch of crops, so no unit can go dead or dominate while the
+//   backbone is still close to random; without it the PyTorch anchor runs of issue 5 stayed near
+//   the random-init accuracy for their first 10 minutes.
+// - No drop path (official 0.1): 4 blocks trained for a few epochs have nothing to regularise yet.
+// - The teacher's momentum starts at 0.99, not 0.996. λ sets how far back the teacher averages,
+//   about 1/(1 − λ) iterations: 250 at 0.996, a seventh of this 1872-iteration run, and the
+//   teacher trailed the student by a point of k-NN all run long; at 0.99 it averages ~100.
 lesson.section("1 · The default configuration, and why it is not ImageNet's")
 let presetName = lesson.option("--config") ?? (lesson.quick ? "smoke" : "default")
 var config: TrainingConfig
 do { config = try TrainingConfig.preset(presetName) } catch { fail("\(error)") }
 config.seed = lesson.seed
 if let epochs = intOption("--epochs") { config.epochs = epochs }
+// The smoke preset with the default run's head, so that --quick exercises the BatchNorm path too.
+if lesson.quick && lesson.option("--config") == nil { config.headBatchNorm = true }
 let runFolder: String
 let temporaryRun: Bool
 if let given = lesson.option("--run") {
@@ -92,11 +104,13 @@ let rows: [(String, String, String)] = [
     ("global crops", "2 × 224 px, area 0.4–1", "2 × \(config.globalSize) px, area \(pct(config.globalScale[0]))–\(pct(config.globalScale[1]))"),
     ("local crops", "8 × 96 px, area 0.05–0.4", "\(config.localCount) × \(config.localSize) px, area \(pct(config.localScale[0]))–\(pct(config.localScale[1]))"),
     ("head hidden, bottleneck, K", "2048, 256, 65536", "\(config.headHidden), \(config.headBottleneck), \(config.outDim)"),
+    ("head BatchNorm (use_bn)", "off", (config.headBatchNorm ?? false) ? "on" : "off"),
     ("batch, epochs", "1024, 100–800", "\(config.batchSize), \(config.epochs) (\(itersPerEpochExpected) it/epoch)"),
     ("lr (per 256 images)", "0.0005, 10 warm-up epochs", "\(pct(config.lr)) → \(pct(config.scaledLR)) at batch \(config.batchSize), warm-up \(pct(config.warmupEpochs)) epoch"),
     ("teacher temperature τt", "0.04 → 0.07 over 30 epochs", config.warmupTeacherTemperatureEpochs == 0
         ? "\(pct(config.teacherTemperature)) constant" : "\(pct(config.warmupTeacherTemperature)) → \(pct(config.teacherTemperature)) over \(config.warmupTeacherTemperatureEpochs) epochs"),
     ("last layer frozen", "1 epoch", "\(pct(config.freezeLastLayerEpochs)) epoch"),
+    ("blur σ (pixels)", "0.1–2 (224-px crops)", "0.1–\(pct(config.blurSigmaMax ?? 2)) (\(config.globalSize)-px crops)"),
     ("τs, centre m, λ", "0.1, 0.9, 0.996 → 1", "\(pct(Double(config.studentTemperature))), \(pct(Double(config.centerMomentum))), \(pct(config.teacherMomentum)) → 1"),
     ("weight decay, clip, drop path", "0.04 → 0.4, 3, 0.1", "\(pct(config.weightDecay)) → \(pct(config.weightDecayEnd)), \(pct(Double(config.clipGrad))), \(pct(Double(config.dropPathRate)))"),
 ]
@@ -106,8 +120,8 @@ for (name, imagenet, here) in rows {
     print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + imagenet.padding(toLength: 33, withPad: " ", startingAt: 0) + here)
 }
 print(String(format: "uniform collapse would sit at ln K = %.4f nats: the number to watch in the loss", lnK))
-lesson.claim("the size-independent settings are the official ones (τs 0.1, m 0.9, λ 0.996 → 1, wd 0.04 → 0.4, clip 3)",
-             config.studentTemperature == 0.1 && config.centerMomentum == 0.9 && config.teacherMomentum == 0.996
+lesson.claim("the size-independent settings are the official ones (τs 0.1, centre m 0.9, wd 0.04 → 0.4, clip 3, EMA teacher, centring)",
+             config.studentTemperature == 0.1 && config.centerMomentum == 0.9
                  && config.weightDecay == 0.04 && config.weightDecayEnd == 0.4 && config.clipGrad == 3 && config.momentumTeacher
                  && config.centering)
 
@@ -165,9 +179,16 @@ print(String(format: "first step: loss %.4f, h(P_t) %.4f, KL %.4f   (ln K = %.4f
 let finalLoss = mean(lastEpoch.map(\.loss))
 let hMin = secondHalf.map(\.entropy).min()!, hMax = secondHalf.map(\.entropy).max()!
 let klMin = secondHalf.map(\.kl).min()!
-// A loss within 10% of ln K would be indistinguishable from the uniform plateau of issue #246.
-lesson.claim(String(format: "the loss left ln K: last epoch's mean %.3f < 0.9 · ln K = %.3f", finalLoss, 0.9 * lnK),
-             finalLoss < 0.9 * lnK)
+if lesson.quick {
+    // In 16 smoke iterations the centre is still absorbing what all images share, which pulls
+    // the loss up towards ln K (the full run does the same in its first 20 iterations).
+    print(String(format: "(full run only: the loss claim; after %d iterations the loss %.3f is still climbing towards ln K)",
+                 steps.count, finalLoss))
+} else {
+    // A loss within 10% of ln K would be indistinguishable from the uniform plateau of issue #246.
+    lesson.claim(String(format: "the loss left ln K: last epoch's mean %.3f < 0.9 · ln K = %.3f", finalLoss, 0.9 * lnK),
+                 finalLoss < 0.9 * lnK)
+}
 // 5% of ln K on either side: a uniform collapse reaches > 99% of ln K, a one-hot one < 1%.
 lesson.claim(String(format: "h(P_t) stayed strictly inside (0, ln K) over the second half: %.3f … %.3f within (%.2f, %.2f)",
                     hMin, hMax, 0.05 * lnK, 0.95 * lnK),
@@ -230,7 +251,7 @@ try lesson.plot("knn-vs-k", byK, ChartSpec(
     curves: [.init(using: "1:2", title: "DINO teacher", style: "linespoints lw 2 pt 7"),
              .init(using: "1:3", title: "raw pixels", style: "linespoints lw 2 pt 5"),
              .init(using: "1:4", title: "random-init ViT", style: "linespoints lw 2 pt 9")],
-    extra: ["set xtics (10, 20, 100, 200)"]))
+    extra: ["set xtics (10, 20, 100, 200)", "set xrange [8:250]"]))
 
 // MARK: 6 · The run's charts
 // `TrainingCharts` drew four charts into `RUN/plots/` after every epoch; they are copied here
@@ -247,7 +268,8 @@ for chart in ["loss", "schedules", "collapse", "knn"] {
         lesson.claim("the run drew \(source).dat and .gp", false)
         continue
     }
-    let result = try Gnuplot.write(chart, in: lesson.plotDirectory, dat: dat, script: gp)
+    let note = "# copied by lesson\(lesson.name) from \(source).dat (seed \(config.seed)); the lines below are the run's own\n"
+    let result = try Gnuplot.write(chart, in: lesson.plotDirectory, dat: note + dat, script: note + gp)
     print(result)
 }
 
@@ -309,9 +331,9 @@ do {
 lesson.section("8 · Timing")
 let trainSeconds = trained.epochs.reduce(0) { $0 + $1.seconds }
 let imagesSeen = Double(trained.epochs.count * trained.itersPerEpoch * config.batchSize)
-print(String(format: "training: %d epochs in %@ (%.0f images/s, %d crops each; %@ wall-clock with k-NN checks, checkpoints, charts)",
-             trained.epochs.count, clockText(trainSeconds) as NSString, imagesSeen / max(trainSeconds, 1e-9), 2 + config.localCount,
-             clockText(trainWall) as NSString))
+print(String(format: "training: %d epochs in %@ (%.0f images/s, %d crops each)", trained.epochs.count,
+             clockText(trainSeconds) as NSString, imagesSeen / max(trainSeconds, 1e-9), 2 + config.localCount))
+print("wall-clock of §2 in this session, with the k-NN checks, checkpoints and charts: \(clockText(trainWall))")
 print(String(format: "evaluation on %d / %d images: %@", report.trainImages, report.testImages, clockText(evalWall) as NSString))
 print("\(trained.parameterCount) student parameters, \(Threads.count) thread(s), \(kernelChoice) kernels")
 if resume { print("(--resume yes: epochs already in the checkpoint count with the time they took then)") }
