@@ -331,14 +331,14 @@ try lesson.plot("knn", bars, ChartSpec(
              .init(using: "($1+0.18):4", title: "student", style: "boxes fs solid 0.4 lc rgb \"#6a9fd8\""),
              .init(using: "1:5", title: "random-init ViT", style: "lines dt 2 lw 2 lc rgb \"#c0392b\"")],
     // Chance (column 6, 10%) is far below this range; the table in §3 prints it.
-    extra: ["set boxwidth 0.36", "set xtics (\(tics))", "set xrange [-0.6:\(Double(variants.count) - 0.4)]",
+    extra: ["set boxwidth 0.36", "set xtics (\(tics))", "set bmargin 4", "set xrange [-0.6:\(Double(variants.count) - 0.4)]",
             "set yrange [50:70]"]))
 try lesson.plot("information", bars, ChartSpec(
     title: "What the trained teacher's output says about the image: h(mean P_t) − mean h(P_t) on test images",
     x: "", y: "information (nats)",
     curves: [.init(using: "1:2", title: "", style: "boxes fs solid 0.7 lc rgb \"#7b3294\""),
              .init(using: "1:2:(sprintf(\"%.3f\", $2))", title: "", style: "labels offset 0,0.8")],
-    extra: ["set boxwidth 0.6", "set xtics (\(tics))", "set xrange [-0.6:\(Double(variants.count) - 0.4)]",
+    extra: ["set boxwidth 0.6", "set xtics (\(tics))", "set bmargin 4", "set xrange [-0.6:\(Double(variants.count) - 0.4)]",
             "set yrange [0:*]"]))
 
 // MARK: 5 · Timing (the only wall-clock numbers of this lesson)
