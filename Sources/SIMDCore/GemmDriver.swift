@@ -21,7 +21,7 @@ import Foundation
 // into a 6×16 scratch tile and copy the valid part.
 
 /// Block sizes, tuned on a Zen 3 core (32 KiB L1d, 512 KiB L2) against OpenBLAS; see
-/// Walkthroughs/00-kernels-matmul-notes.md for the measurements.
+/// Walkthroughs/00-kernels.md for the measurements.
 enum GemmBlocking {
     /// kc: the depth of one K block. A·B and A·Bᵀ pack A one panel at a time, so only C
     /// passes count: up to K = 640 one block (C is written once), beyond that blocks of ≤ 384

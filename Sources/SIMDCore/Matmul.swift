@@ -12,10 +12,9 @@ extension SIMDKernels {
     /// - Costs: Float32 sums in a different order than the reference (a running FMA chain per
     ///   K block, blocks added in C, K-split partials added last): error ≈ √K·u relative to
     ///   Σ|a·b|, inside `Tolerance.reduction`.
-    /// - Measured: 0.90-1.18× OpenBLAS 0.3.31 on one Zen 3 core, 1.0-1.18× at the ViT forward
-    ///   and input-gradient shapes, 0.91-1.02× for the weight gradient Aᵀ·B (medians of
-    ///   interleaved runs; Walkthroughs/00-kernels-matmul-notes.md). Two threads: not yet measured
-    ///   on a quiet machine.
+    /// - Measured (Walkthroughs/00-kernels.md): 0.90-1.18× OpenBLAS 0.3.31 on one Zen 3 core in
+    ///   interleaved runs in one process; 0.78-1.00× (1 thread) and 0.73-1.01× (2 threads) when
+    ///   the two libraries ran minutes apart on the shared machine.
     /// - Twin: ``ReferenceKernels/matmul(_:_:layout:bias:accumulate:into:)``
     public static func matmul(
         _ a: Tensor, _ b: Tensor, layout: MatmulLayout, bias: Tensor?, accumulate: Bool,

@@ -1,0 +1,16 @@
+# written by dino bench train --config tiny --threads 1,2 (median of 10 steps)
+# edit and re-run: gnuplot train.gp (from this folder)
+set terminal pngcairo size 900,540 noenhanced font "Sans,11"
+set output "train.png"
+set title "DINO training step throughput, SIMD core (AMD EPYC)"
+set xlabel "config"
+set ylabel "images / s"
+set grid
+set key outside right
+set xtics ("tiny" 0)
+set boxwidth 0.4
+set style fill solid 0.7
+set yrange [0:*]
+set xrange [-0.6:0.6]
+plot "train.dat" using ($1+-0.2):2 with boxes title "images per s 1t", \
+     "train.dat" using ($1+0.2):3 with boxes title "images per s 2t"
