@@ -1,4 +1,4 @@
-# written by dino bench train --config tiny --threads 1,2 (median of 10 steps)
+# written by dino bench train --config tiny,tiny_p7,lesson,default --threads 1,2 (median of 10 steps)
 # edit and re-run: gnuplot train.gp (from this folder)
 set terminal pngcairo size 900,540 noenhanced font "Sans,11"
 set output "train.png"
@@ -7,10 +7,10 @@ set xlabel "config"
 set ylabel "images / s"
 set grid
 set key outside right
-set xtics ("tiny" 0)
+set xtics ("tiny" 0, "tiny_p7" 1, "lesson" 2, "default" 3)
 set boxwidth 0.4
 set style fill solid 0.7
 set yrange [0:*]
-set xrange [-0.6:0.6]
+set xrange [-0.6:3.6]
 plot "train.dat" using ($1+-0.2):2 with boxes title "images per s 1t", \
      "train.dat" using ($1+0.2):3 with boxes title "images per s 2t"
