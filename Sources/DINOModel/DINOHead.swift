@@ -194,10 +194,9 @@ public struct DINOHead<K: KernelSet> {
         // Weight norm: dv (and dg, into scratch when g is frozen).
         let v = parameters[vSlot].value, g = parameters[gSlot].value
         if parameters[gSlot].trainable {
-            var dG = parameters[gSlot].grad, dV = parameters[vSlot].grad
-            parameters[gSlot].grad = Tensor(shape: [0]); parameters[vSlot].grad = Tensor(shape: [0])
-            K.weightNormBackward(ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &dV, dG: &dG)
-            parameters[gSlot].grad = dG; parameters[vSlot].grad = dV
+            parameters.withGradients(vSlot, gSlot) { dV, dG in
+                K.weightNormBackward(ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &dV, dG: &dG)
+            }
         } else {
             for i in 0..<ws.dG.count { ws.dG.storage[i] = 0 }
             K.weightNormBackward(ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &parameters[vSlot].grad, dG: &ws.dG)
@@ -215,11 +214,10 @@ public struct DINOHead<K: KernelSet> {
                     // GELU, then BatchNorm back to the Linear's output.
                     K.geluBackward(ws.dAct[i - 1], ws.normed[i - 1], into: &ws.dNormed[i - 1])
                     let n = normSlots[i - 1], weight = parameters[n].value
-                    var dW = parameters[n].grad, dB = parameters[n + 1].grad
-                    parameters[n].grad = Tensor(shape: [0]); parameters[n + 1].grad = Tensor(shape: [0])
-                    K.batchNormBackward(ws.dNormed[i - 1], ws.pre[i - 1], weight: weight, mean: ws.bnMean[i - 1],
-                                        rstd: ws.bnRstd[i - 1], dx: &ws.dPre[i - 1], dWeight: &dW, dBias: &dB)
-                    parameters[n].grad = dW; parameters[n + 1].grad = dB
+                    parameters.withGradients(n, n + 1) { dW, dB in
+                        K.batchNormBackward(ws.dNormed[i - 1], ws.pre[i - 1], weight: weight, mean: ws.bnMean[i - 1],
+                                            rstd: ws.bnRstd[i - 1], dx: &ws.dPre[i - 1], dWeight: &dW, dBias: &dB)
+                    }
                 } else {
                     K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], into: &ws.dPre[i - 1])
                 }

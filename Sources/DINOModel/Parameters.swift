@@ -31,6 +31,19 @@ public struct Parameter: Sendable {
     }
 }
 
+extension Array where Element == Parameter {
+    /// Lends the gradients of parameters `i` and `j` to one kernel call (two `inout` elements of
+    /// one array would overlap): they are moved out, updated, and moved back, never copied.
+    mutating func withGradients(_ i: Int, _ j: Int, _ body: (inout Tensor, inout Tensor) -> Void) {
+        var a = self[i].grad, b = self[j].grad
+        self[i].grad = Tensor(shape: [0])
+        self[j].grad = Tensor(shape: [0])
+        body(&a, &b)
+        self[i].grad = a
+        self[j].grad = b
+    }
+}
+
 /// Initialisers of the official code, all drawn from one SplitMix64 stream in state-dict order.
 enum Initializer {
     /// `trunc_normal_(std=0.02)` (bounds ±2 absolute: effectively untruncated).

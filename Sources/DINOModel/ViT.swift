@@ -388,7 +388,7 @@ public struct ViT<K: KernelSet> {
         }
         var dClsIn = Tensor(shape: [batch, d])
         let normWeight = parameters[norm].value
-        withGradients(norm, norm + 1) { dW, dB in
+        parameters.withGradients(norm, norm + 1) { dW, dB in
             K.layerNormBackward(dCLS, clsIn, weight: normWeight, mean: mean, rstd: rstd, dx: &dClsIn, dWeight: &dW, dBias: &dB)
         }
         for i in 0..<ws.dStream.count { ws.dStream.storage[i] = 0 }
@@ -413,7 +413,7 @@ public struct ViT<K: KernelSet> {
             K.columnSums(ws.dFC1, accumulate: true, into: &parameters[slot(9)].grad)
             Linear<K>.inputGradient(ws.dFC1, weight: w(8), into: &ws.dNormed)
             let w6 = w(6)
-            withGradients(slot(6), slot(7)) { dW, dB in
+            parameters.withGradients(slot(6), slot(7)) { dW, dB in
                 K.layerNormBackward(ws.dNormed, blk.mid, weight: w6, mean: blk.mean2, rstd: blk.rstd2, dx: &ws.dAttention,
                                     dWeight: &dW, dBias: &dB)
             }
@@ -431,7 +431,7 @@ public struct ViT<K: KernelSet> {
             K.columnSums(ws.dQKV, accumulate: true, into: &parameters[slot(3)].grad)
             Linear<K>.inputGradient(ws.dQKV, weight: w(2), into: &ws.dNormed)
             let w0 = w(0), x = ws.stream[l]
-            withGradients(slot(0), slot(1)) { dW, dB in
+            parameters.withGradients(slot(0), slot(1)) { dW, dB in
                 K.layerNormBackward(ws.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &ws.dAttention,
                                     dWeight: &dW, dBias: &dB)
             }
@@ -454,20 +454,9 @@ public struct ViT<K: KernelSet> {
             let src = (b * t + 1) * d, dst = b * (t - 1) * d
             for k in 0..<((t - 1) * d) { dPatches.storage[dst + k] = ws.dStream.storage[src + k] }
         }
-        withGradients(Self.patchWeight, Self.patchBias) { dW, dB in
+        parameters.withGradients(Self.patchWeight, Self.patchBias) { dW, dB in
             K.patchEmbedBackward(dPatches, images: ws.images, patch: c.patchSize, dWeight: &dW, dBias: &dB)
         }
-    }
-
-    /// Lends the gradients of two parameters to one kernel call (two `inout` elements of one
-    /// array would overlap): they are moved out, updated, and moved back, never copied.
-    private mutating func withGradients(_ i: Int, _ j: Int, _ body: (inout Tensor, inout Tensor) -> Void) {
-        var a = parameters[i].grad, b = parameters[j].grad
-        parameters[i].grad = Tensor(shape: [0])
-        parameters[j].grad = Tensor(shape: [0])
-        body(&a, &b)
-        parameters[i].grad = a
-        parameters[j].grad = b
     }
 
     /// The gradient reaching a residual branch: `dStream` itself, or `keep_b·dStream` per sample.

@@ -11,6 +11,14 @@ private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int,
 
 @inline(__always) private func roundUp8(_ x: Int) -> Int { (x + 7) & ~7 }
 
+/// `dst[0..<n] = src[0..<n]`, eight lanes at a time (a short row: a `memmove` call per row cost
+/// more than the copy).
+@inline(__always) private func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    var k = 0
+    while k + 8 <= n { store8(load8(src + k), dst + k); k += 8 }
+    while k < n { dst[k] = src[k]; k += 1 }
+}
+
 /// `C[i, 0..<cols8] = α·Σ_p A(i, p)·B[p, 0..<cols8]` for `i < rows`, the one small product
 /// every attention step is made of. `A(i, p) = a[i·ars + p·aps]` is read one scalar at a time
 /// and broadcast, so the same routine serves A and Aᵀ (swap the strides); B's rows are
@@ -122,15 +130,9 @@ private struct HeadScratch {
     /// hardware prefetcher follows (packing one head at a time read one cache line every
     /// 3C floats, and stalled on each).
     func split(_ src: UnsafePointer<Float>, stride: Int, into dst: UnsafeMutablePointer<Float>) {
-        let whole = dh & ~7
         for j in 0..<n {
             let row = src + j * stride
-            for h in 0..<heads {
-                let s = row + h * dh, d = dst + h * n8 * dh8 + j * dh8
-                var k = 0
-                while k < whole { store8(load8(s + k), d + k); k += 8 }
-                while k < dh { d[k] = s[k]; k += 1 }
-            }
+            for h in 0..<heads { copyFloats(row + h * dh, dst + h * n8 * dh8 + j * dh8, dh) }
         }
     }
 
@@ -146,13 +148,7 @@ private struct HeadScratch {
 
     /// Copies the first `dh` columns of the tile's rows to `dst` rows of stride `stride`.
     func unpackTile(to dst: UnsafeMutablePointer<Float>, stride: Int) {
-        let whole = dh & ~7
-        for j in 0..<n {
-            let s = tile + j * dh8, d = dst + j * stride
-            var k = 0
-            while k < whole { store8(load8(s + k), d + k); k += 8 }
-            while k < dh { d[k] = s[k]; k += 1 }
-        }
+        for j in 0..<n { copyFloats(tile + j * dh8, dst + j * stride, dh) }
     }
 
     /// P = softmax(scale·Q Kᵀ) for the first `rows` queries (queries read from the qkv rows

@@ -11,19 +11,6 @@ func forEachLane(
     while i < count { tail(i); i += 1 }
 }
 
-/// Splits `0..<count` elements into one contiguous range per thread (boundaries on multiples
-/// of 8, so only the last range has a ragged tail) when there are at least `minimum` of them.
-@inline(__always)
-func parallelElements(_ count: Int, minimum: Int = 1 << 15, _ body: (Int, Int) -> Void) {
-    let threads = count >= minimum ? Threads.count : 1
-    if threads <= 1 { body(0, count); return }
-    let per = ((count + threads - 1) / threads + 7) & ~7
-    Threads.parallelFor(threads) { t in
-        let lo = t * per, hi = min(count, lo + per)
-        if lo < hi { body(lo, hi) }
-    }
-}
-
 extension SIMDKernels {
     public static func add(_ a: Tensor, _ b: Tensor, into c: inout Tensor) {
         check(a.count == b.count && c.count == a.count, "add: \(a.shape) + \(b.shape) into \(c.shape)")
@@ -31,9 +18,9 @@ extension SIMDKernels {
             b.storage.withUnsafeBufferPointer { y in
                 c.storage.withUnsafeMutableBufferPointer { z in
                     let x = x.baseAddress!, y = y.baseAddress!, out = SharedPointer(base: z.baseAddress!)
-                    parallelElements(a.count, minimum: 1 << 17) { lo, hi in
-                        let x = x + lo, y = y + lo, z = out.base + lo
-                        forEachLane(hi - lo, { store8(load8(x + $0) + load8(y + $0), z + $0) }, tail: { z[$0] = x[$0] + y[$0] })
+                    parallelRows(a.count, work: a.count, minimumWork: 1 << 17) { r in
+                        let x = x + r.lowerBound, y = y + r.lowerBound, z = out.base + r.lowerBound
+                        forEachLane(r.count, { store8(load8(x + $0) + load8(y + $0), z + $0) }, tail: { z[$0] = x[$0] + y[$0] })
                     }
                 }
             }
@@ -56,9 +43,9 @@ extension SIMDKernels {
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, out = SharedPointer(base: yp.baseAddress!)
                 let a = F8(repeating: alpha)
-                parallelElements(xp.count, minimum: 1 << 17) { lo, hi in
-                    let x = x + lo, y = out.base + lo
-                    forEachLane(hi - lo, { store8(load8(y + $0).addingProduct(a, load8(x + $0)), y + $0) },
+                parallelRows(xp.count, work: xp.count, minimumWork: 1 << 17) { r in
+                    let x = x + r.lowerBound, y = out.base + r.lowerBound
+                    forEachLane(r.count, { store8(load8(y + $0).addingProduct(a, load8(x + $0)), y + $0) },
                                 tail: { y[$0] += alpha * x[$0] })
                 }
             }
@@ -92,7 +79,9 @@ extension SIMDKernels {
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, out = SharedPointer(base: yp.baseAddress!)
-                parallelElements(xp.count) { lo, hi in geluRange(x + lo, out.base + lo, hi - lo) }
+                parallelRows(xp.count, work: xp.count, minimumWork: 1 << 15) { r in
+                    geluRange(x + r.lowerBound, out.base + r.lowerBound, r.count)
+                }
             }
         }
     }
@@ -103,7 +92,9 @@ extension SIMDKernels {
             x.storage.withUnsafeBufferPointer { xp in
                 dx.storage.withUnsafeMutableBufferPointer { dp in
                     let g = gp.baseAddress!, x = xp.baseAddress!, out = SharedPointer(base: dp.baseAddress!)
-                    parallelElements(xp.count) { lo, hi in geluBackwardRange(g + lo, x + lo, out.base + lo, hi - lo) }
+                    parallelRows(xp.count, work: xp.count, minimumWork: 1 << 15) { r in
+                        geluBackwardRange(g + r.lowerBound, x + r.lowerBound, out.base + r.lowerBound, r.count)
+                    }
                 }
             }
         }
