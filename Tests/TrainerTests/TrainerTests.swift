@@ -116,5 +116,13 @@ struct TrainerTests {
         big.batchSize = 1000                         // more than the 256 images
         #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: big, train: Self.train, test: nil) }
         #expect(throws: (any Error).self) { try TrainingConfig.preset("no-such-config") }
+        var blur = Self.tinyConfig()
+        blur.blurSigmaMax = 0.05                     // below the σ range's lower end, 0.1
+        do {
+            _ = try DINOTrainer<SIMDKernels>(config: blur, train: Self.train, test: nil)
+            Issue.record("a blur range ending below 0.1 was accepted")
+        } catch {
+            #expect("\(error)".contains("blurSigmaMax"), "\(error)")
+        }
     }
 }
