@@ -24,13 +24,8 @@ extension SIMDKernels {
                                 forEachRow(x.rows, cols: c) { i in
                                     let xr = xp.baseAddress! + i * c, yr = out.base + i * c
                                     let mu = sum(xr, c) / Float(c)
-                                    var v8 = F8()
+                                    let variance = centredSquares(xr, c, mu) / Float(c)
                                     let m8 = F8(repeating: mu)
-                                    var j = 0
-                                    while j + 8 <= c { let d = load8(xr + j) - m8; v8 = v8.addingProduct(d, d); j += 8 }
-                                    var variance = v8.sum()
-                                    while j < c { let d = xr[j] - mu; variance += d * d; j += 1 }
-                                    variance /= Float(c)
                                     let r = 1 / (variance + epsilon).squareRoot()
                                     means.base[i] = mu
                                     rstds.base[i] = r
@@ -112,4 +107,23 @@ extension SIMDKernels {
             }
         }
     }
+}
+
+/// `Σ (x_j - μ)²` over `n` floats. Four independent accumulators: with one, every FMA waits for
+/// the previous one (4 cycles), and at 192 features that chain was a third of the forward pass.
+@inline(__always) func centredSquares(_ x: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> Float {
+    let m8 = F8(repeating: mu)
+    var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
+    var j = 0
+    while j + 32 <= n {
+        let d0 = load8(x + j) - m8, d1 = load8(x + j + 8) - m8
+        let d2 = load8(x + j + 16) - m8, d3 = load8(x + j + 24) - m8
+        s0 = s0.addingProduct(d0, d0); s1 = s1.addingProduct(d1, d1)
+        s2 = s2.addingProduct(d2, d2); s3 = s3.addingProduct(d3, d3)
+        j += 32
+    }
+    while j + 8 <= n { let d = load8(x + j) - m8; s0 = s0.addingProduct(d, d); j += 8 }
+    var total = ((s0 + s1) + (s2 + s3)).sum()
+    while j < n { let d = x[j] - mu; total += d * d; j += 1 }
+    return total
 }

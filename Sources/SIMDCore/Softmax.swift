@@ -194,11 +194,15 @@ extension SIMDKernels {
 
 /// Sum of `n` floats with two 8-lane accumulators.
 @inline(__always) func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
-    var s0 = F8(), s1 = F8()
+    // Four independent sums: one chain would wait on vaddps latency every step.
+    var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
     var j = 0
-    while j + 16 <= n { s0 += load8(a + j); s1 += load8(a + j + 8); j += 16 }
+    while j + 32 <= n {
+        s0 += load8(a + j); s1 += load8(a + j + 8); s2 += load8(a + j + 16); s3 += load8(a + j + 24)
+        j += 32
+    }
     while j + 8 <= n { s0 += load8(a + j); j += 8 }
-    var total = (s0 + s1).sum()
+    var total = ((s0 + s1) + (s2 + s3)).sum()
     while j < n { total += a[j]; j += 1 }
     return total
 }
