@@ -34,6 +34,9 @@ struct BenchBLAS: ParsableCommand {
     @Option(name: .long, help: "Timed samples per library and case (median reported).")
     var runs: Int = 15
 
+    @Option(name: .long, help: "Passes over the whole suite; each case's ratio is the median of its passes.")
+    var rounds: Int = 1
+
     @Flag(name: .long, help: "Print one JSON object per line instead of the table.")
     var json = false
 
@@ -46,6 +49,7 @@ struct BenchBLAS: ParsableCommand {
             throw ValidationError("--threads: expected a list like 1,2, got '\(threads)'")
         }
         guard runs >= 3 else { throw ValidationError("--runs must be at least 3") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         let log: (String) -> Void = { line in
             if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
@@ -55,17 +59,30 @@ struct BenchBLAS: ParsableCommand {
 
         let cases = BLASCase.suite.filter { c in only.map { c.layout.rawValue == $0 || c.shape.contains($0) } ?? true }
         guard !cases.isEmpty else { throw ValidationError("no case matches '\(only!)'") }
-        if !json {
-            print("case                     shape            thr    SIMD ms    BLAS ms  SIMD GF/s  BLAS GF/s   SIMD/BLAS")
-        }
-        var results: [BLASResult] = []
-        for c in cases {
-            for t in threadCounts {
-                let r = try c.run(blas: blas, threads: t, runs: runs)
-                results.append(r)
-                if json { print(r.json) } else { print(r.row) }
-                fflush(stdout)
+        let header = "case                     shape            thr    SIMD ms    BLAS ms  SIMD GF/s  BLAS GF/s   SIMD/BLAS"
+        if !json { print(rounds > 1 ? "round " + header : header) }
+        // Even interleaved, one pass's ratio for a case moves by ±5% with the machine's load; the
+        // passes of --rounds are minutes apart, so their median is the number to quote.
+        var passes: [[BLASResult]] = []
+        for round in 1...rounds {
+            var pass: [BLASResult] = []
+            for c in cases {
+                for t in threadCounts {
+                    let r = try c.run(blas: blas, threads: t, runs: runs)
+                    pass.append(r)
+                    if !json { print((rounds > 1 ? String(format: "%5d ", round) : "") + r.row) }
+                    fflush(stdout)
+                }
             }
+            passes.append(pass)
+        }
+        let results = passes[0].indices.map { i in BLASResult(combining: passes.map { $0[i] }) }
+        if rounds > 1 && !json {
+            print("\nmedian of \(rounds) rounds (ratio range in brackets)")
+            print(header)
+        }
+        for r in results where json || rounds > 1 {
+            if json { print(r.json) } else { print(r.row + String(format: "  [%.2f-%.2f]", r.ratioMin, r.ratioMax)) }
         }
         for t in threadCounts {
             let vit = results.filter { $0.threads == t && $0.kind != "square" }.map(\.ratio).sorted()
@@ -86,19 +103,21 @@ struct BenchBLAS: ParsableCommand {
     private func chart(_ results: [BLASResult], threadCounts: [Int], blas: OpenBLAS, log: (String) -> Void) throws {
         var keys: [String] = []
         for r in results where !keys.contains(r.key) { keys.append(r.key) }
-        var series = Series(columns: ["index"] + threadCounts.flatMap { ["ratio_\($0)t", "simd_gflops_\($0)t", "blas_gflops_\($0)t"] })
+        var series = Series(columns: ["index"] + threadCounts.flatMap {
+            ["ratio_\($0)t", "simd_gflops_\($0)t", "blas_gflops_\($0)t", "ratio_min_\($0)t", "ratio_max_\($0)t"]
+        })
         for (i, key) in keys.enumerated() {
             var row = [Double(i)]
             for t in threadCounts {
                 let r = results.first { $0.key == key && $0.threads == t }
-                row += [r?.ratio ?? .nan, r?.simdGflops ?? .nan, r?.blasGflops ?? .nan]
+                row += [r?.ratio ?? .nan, r?.simdGflops ?? .nan, r?.blasGflops ?? .nan, r?.ratioMin ?? .nan, r?.ratioMax ?? .nan]
             }
             series.append(row)
         }
         let xtics = keys.enumerated().map { "\"\($0.element)\" \($0.offset)" }.joined(separator: ", ")
         let width = 0.8 / Double(threadCounts.count)
         let colors = ["#3060a0", "#d08020", "#40a040", "#a04040"]
-        var gp = "# written by dino bench blas --threads \(threads) (median of \(runs) interleaved samples) on \(cpuModel)\n"
+        var gp = "# written by dino bench blas --threads \(threads) (median of \(runs) interleaved samples\(rounds > 1 ? ", \(rounds) rounds" : "")) on \(cpuModel)\n"
         gp += "# edit and re-run: gnuplot blas.gp (from this folder)\n"
         gp += "set terminal pngcairo size 1500,700 noenhanced font \"Sans,10\"\nset output \"blas.png\"\n"
         gp += "set title \"SIMD core matmul / \(blas.description), same process, interleaved (\(cpuModel))\"\n"
@@ -109,9 +128,14 @@ struct BenchBLAS: ParsableCommand {
         gp += "set arrow from -1,0.85 to \(keys.count),0.85 nohead dt 3 lc rgb \"#d08020\"\n"
         gp += "set label \"targets: 0.9 (1 thread), 0.85 (2 threads)\" at -0.5,1.52 left\n"
         gp += "plot " + threadCounts.enumerated().map { i, t in
-            "\"blas.dat\" using ($1+\(Double(i) * width - 0.4 + width / 2)):\(2 + 3 * i) with boxes lc rgb \"\(colors[i % colors.count])\" title \"\(t) thread\(t == 1 ? "" : "s")\""
+            let x = "($1+\(Double(i) * width - 0.4 + width / 2))"
+            var p = "\"blas.dat\" using \(x):\(2 + 5 * i) with boxes lc rgb \"\(colors[i % colors.count])\" title \"\(t) thread\(t == 1 ? "" : "s")\""
+            if rounds > 1 {
+                p += ", \"blas.dat\" using \(x):\(2 + 5 * i):\(5 + 5 * i):\(6 + 5 * i) with yerrorbars lc rgb \"#202020\" pt 0 notitle"
+            }
+            return p
         }.joined(separator: ", ") + "\n"
-        let header = ["written by dino bench blas --threads \(threads) (median of \(runs) interleaved samples)",
+        let header = ["written by dino bench blas --threads \(threads) (median of \(runs) interleaved samples, \(rounds) round(s); bars: median ratio, whiskers: range over rounds)",
                       "CPU: \(cpuModel); BLAS: \(blas.description)"]
         let result = try Gnuplot.write("blas", in: plots, dat: series.text(header: header), script: gp)
         log(result.description)
@@ -191,6 +215,21 @@ struct BLASCase {
 }
 
 struct BLASResult {
+    init(layout: MatmulLayout, shape: String, kind: String, threads: Int, reps: Int, simdMs: Double, blasMs: Double,
+         flops: Double, maxError: Float) {
+        (self.layout, self.shape, self.kind, self.threads, self.reps) = (layout, shape, kind, threads, reps)
+        (self.simdMs, self.blasMs, self.flops, self.maxError) = (simdMs, blasMs, flops, maxError)
+    }
+
+    /// One case over several rounds: median times, and the median of the per-round ratios.
+    init(combining rounds: [BLASResult]) {
+        let first = rounds[0]
+        self.init(layout: first.layout, shape: first.shape, kind: first.kind, threads: first.threads, reps: first.reps,
+                  simdMs: Stats.median(rounds.map(\.simdMs)), blasMs: Stats.median(rounds.map(\.blasMs)),
+                  flops: first.flops, maxError: rounds.map(\.maxError).max()!)
+        ratios = rounds.map { $0.blasMs / $0.simdMs }
+    }
+
     let layout: MatmulLayout
     let shape: String
     let kind: String
@@ -200,10 +239,15 @@ struct BLASResult {
     let blasMs: Double
     let flops: Double
     let maxError: Float
+    /// The per-round ratios (one unless `--rounds`).
+    var ratios: [Double] = []
     var simdGflops: Double { flops / (simdMs * 1e6) }
     var blasGflops: Double { flops / (blasMs * 1e6) }
-    /// GFLOP/s of the SIMD core over OpenBLAS's (> 1: ours is faster).
-    var ratio: Double { blasMs / simdMs }
+    /// GFLOP/s of the SIMD core over OpenBLAS's (> 1: ours is faster): the median of the rounds'
+    /// ratios, or this round's.
+    var ratio: Double { ratios.isEmpty ? blasMs / simdMs : Stats.median(ratios) }
+    var ratioMin: Double { ratios.min() ?? ratio }
+    var ratioMax: Double { ratios.max() ?? ratio }
     var key: String { "\(layout.rawValue) \(shape)" }
 
     var row: String {
@@ -215,8 +259,8 @@ struct BLASResult {
 
     var json: String {
         "{\"op\": \"matmul \(layout.rawValue)\", \"kind\": \"\(kind)\", \"shape\": \"\(shape)\", \"threads\": \(threads), "
-            + String(format: "\"simd_ms\": %.6g, \"blas_ms\": %.6g, \"simd_gflops\": %.6g, \"blas_gflops\": %.6g, \"ratio\": %.4g, \"max_error\": %.3g}",
-                     simdMs, blasMs, simdGflops, blasGflops, ratio, Double(maxError))
+            + String(format: "\"simd_ms\": %.6g, \"blas_ms\": %.6g, \"simd_gflops\": %.6g, \"blas_gflops\": %.6g, \"ratio\": %.4g, \"ratio_min\": %.4g, \"ratio_max\": %.4g, \"rounds\": %d, \"max_error\": %.3g}",
+                     simdMs, blasMs, simdGflops, blasGflops, ratio, ratioMin, ratioMax, max(1, ratios.count), Double(maxError))
     }
 }
 
