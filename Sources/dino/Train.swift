@@ -15,7 +15,9 @@ struct Train: ParsableCommand {
         abstract: "Train a ViT with DINO (default: lesson 07's Fashion-MNIST run).",
         discussion: "Writes OUT/config.json, OUT/log.jsonl, OUT/epochs.jsonl, OUT/checkpoint/ (every epoch, atomic) and OUT/plots/.")
 
-    @Option(name: .long, help: "Preset: \(TrainingConfig.presets.keys.sorted().joined(separator: ", ")).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Preset (\(TrainingConfig.presets.keys.sorted().joined(separator: ", "))) or a JSON file of settings.",
+        discussion: "A JSON file has the fields of a run's config.json: copy one, edit it, pass its path."))
     var config: String = "default"
 
     @Option(name: .long, help: "Epochs (overrides the preset).")
@@ -52,7 +54,14 @@ struct Train: ParsableCommand {
             let saved = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
             c = try TrainingConfig.decoded(saved, source: out + "/config.json")
         } else {
-            c = try TrainingConfig.preset(config)
+            if config.hasSuffix(".json") {
+                guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                    throw ValidationError("--config \(config): cannot read the file")
+                }
+                c = try TrainingConfig.decoded(text, source: config)
+            } else {
+                c = try TrainingConfig.preset(config)
+            }
             if let batch { c.batchSize = batch }
             if let limit { c.trainLimit = limit }
             if let dataset { c.dataset = dataset }

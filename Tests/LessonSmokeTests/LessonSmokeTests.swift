@@ -70,4 +70,32 @@ struct LessonSmokeTests {
         #expect(status == 0, "\(output.suffix(2000))")
         #expect(output.split(separator: "\n").last?.hasSuffix(" 0 failed") == true)
     }
+
+    /// `dino train --config FILE.json`: a run's config.json, edited, drives a new run; a file that
+    /// is not a config is refused with its name.
+    @Test func trainAcceptsAnEditedConfigFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = dir.appendingPathComponent("first").path
+        let (s1, o1) = try Self.run("dino", ["train", "--config", "smoke", "--limit", "128", "--epochs", "1", "--out", first])
+        #expect(s1 == 0, "\(o1.suffix(2000))")
+        let saved = try String(contentsOfFile: first + "/config.json", encoding: .utf8)
+        #expect(saved.contains("\"studentTemperature\" : 0.1"))
+        let edited = dir.appendingPathComponent("edited.json").path
+        try saved.replacingOccurrences(of: "\"studentTemperature\" : 0.1", with: "\"studentTemperature\" : 0.2")
+            .write(toFile: edited, atomically: true, encoding: .utf8)
+        let second = dir.appendingPathComponent("second").path
+        let (s2, o2) = try Self.run("dino", ["train", "--config", edited, "--out", second])
+        #expect(s2 == 0, "\(o2.suffix(2000))")
+        let used = try String(contentsOfFile: second + "/config.json", encoding: .utf8)
+        #expect(used.contains("\"studentTemperature\" : 0.2"), "\(used)")
+
+        let broken = dir.appendingPathComponent("broken.json").path
+        try "{ \"epochs\": ".write(toFile: broken, atomically: true, encoding: .utf8)
+        let (s3, o3) = try Self.run("dino", ["train", "--config", broken, "--out", dir.appendingPathComponent("third").path])
+        #expect(s3 != 0 && o3.contains("broken.json") && o3.contains("not a training config"), "\(o3)")
+        let (s4, o4) = try Self.run("dino", ["train", "--config", dir.appendingPathComponent("missing.json").path, "--out", second])
+        #expect(s4 != 0 && o4.contains("missing.json"), "\(o4)")
+    }
 }
