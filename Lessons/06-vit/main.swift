@@ -17,6 +17,7 @@ import SIMDCore
 var lesson = Lesson("06-vit", title: "The Vision Transformer and the DINO head")
 
 /// Ends the lesson with a one-line error (naming the file) instead of a crash.
+@discardableResult
 func orExit<T>(_ what: String, _ body: () throws -> T) -> T {
     do { return try body() } catch {
         FileHandle.standardError.write(Data("error: \(what): \(error)\n".utf8))

@@ -58,9 +58,9 @@ public struct TrainingRun {
             if terminal { print("\r" + line, terminator: ""); fflush(stdout) } else if done % printEvery == 0 || done == total { print(line) }
         }, epochDone: { t, record in
             if terminal && !quiet { print("") }
-            appendFile(logBuffer, to: folder + "/log.jsonl")
+            try appendFile(logBuffer, to: folder + "/log.jsonl")
             logBuffer = ""
-            appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
+            try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
             let knn = record.knnTeacher.map { String(format: "  k-NN@20 teacher %.2f%%, student %.2f%% (%d/%d images)", $0, record.knnStudent ?? .nan, config.knnTrainSize, config.knnTestSize) } ?? ""
             say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
             try t.checkpoint.save(run: folder)
@@ -87,14 +87,20 @@ func jsonLine<T: Encodable>(_ value: T) -> String {
     return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
 }
 
-func appendFile(_ text: String, to path: String) {
+/// Appends to a log file (creating it), or throws an error naming the file: a run whose logs
+/// cannot be written stops at the epoch boundary instead of training on without a record.
+func appendFile(_ text: String, to path: String) throws {
     guard !text.isEmpty else { return }
     if let handle = FileHandle(forWritingAtPath: path) {
-        handle.seekToEndOfFile()
-        handle.write(Data(text.utf8))
-        handle.closeFile()
-    } else {
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        } catch {
+            throw ModelError("\(path): cannot append to the log (\(error.localizedDescription))")
+        }
+    } else if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
+        throw ModelError("\(path): cannot create the log file (is the folder writable?)")
     }
 }
 

@@ -111,7 +111,7 @@ struct CheckpointTests {
         let good = Safetensors.encode(net.stateDict)
         func readBytes(_ bytes: [UInt8]) -> CheckpointError? {
             let path = folder + "/bad.safetensors"
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
             return checkpointError { _ = try Safetensors.read(path) }
         }
         let bytes = [UInt8](good)
@@ -139,7 +139,7 @@ struct CheckpointTests {
         // A missing file and an unwritable destination.
         e = checkpointError { _ = try Safetensors.read(folder + "/nope.safetensors") }
         #expect(e?.kind == .unreadable)
-        FileManager.default.createFile(atPath: folder + "/file", contents: Data())
+        #expect(FileManager.default.createFile(atPath: folder + "/file", contents: Data()))
         e = checkpointError { try net.save(to: folder + "/file/x.safetensors") }
         #expect(e?.kind == .unwritable, "\(String(describing: e))")
     }
