@@ -8,9 +8,11 @@ set ylabel "images / s"
 set grid
 set key outside right
 set xtics ("tiny" 0, "tiny_p7" 1, "lesson" 2, "default" 3)
-set boxwidth 0.4
+set boxwidth 0.2
 set style fill solid 0.7
 set yrange [0:*]
 set xrange [-0.6:3.6]
-plot "train.dat" using ($1+-0.2):2 with boxes title "images per s 1t", \
-     "train.dat" using ($1+0.2):3 with boxes title "images per s 2t"
+plot "train.dat" using ($1+-0.30000000000000004):2 with boxes title "images per s 1t", \
+     "train.dat" using ($1+-0.1):3 with boxes title "images per s 2t", \
+     "train.dat" using ($1+0.1):4 with boxes title "with data 1t", \
+     "train.dat" using ($1+0.30000000000000004):5 with boxes title "with data 2t"
