@@ -48,12 +48,7 @@ struct BenchAugment: ParsableCommand {
     }
 
     func run() throws {
-        let threadCounts = threads.split(separator: ",").compactMap {
-            Int($0.trimmingCharacters(in: .whitespaces))
-        }
-        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ (1...64).contains($0) }) else {
-            throw ValidationError("--threads: expected a list like 1,2, got '\(threads)'")
-        }
+        let threadCounts = try threadList(threads)
         guard runs >= 1, batch >= 1, photoBatch >= 1 else {
             throw ValidationError("--runs, --batch and --photo-batch must be ≥ 1")
         }

@@ -9,8 +9,8 @@ import SIMDCore
 ///
 /// This machine is shared and its speed drifts by 20% from minute to minute, so two benchmarks run
 /// minutes apart cannot give a ratio worth quoting. Here both libraries run in one process on the
-/// same inputs, in alternating blocks of calls, and the ratio is taken per case from the two
-/// medians. OpenBLAS is only a yardstick: it is opened with `dlopen` from a path the user gives
+/// same inputs, alternating sample by sample, and the ratio is taken per case from the two
+/// medians (with `--rounds`, the median of the rounds' ratios). OpenBLAS is only a yardstick: it is opened with `dlopen` from a path the user gives
 /// (numpy ships one), never linked, and the SIMD core does not know it exists.
 struct BenchBLAS: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,10 +44,7 @@ struct BenchBLAS: ParsableCommand {
     var plots: String = "plots/bench"
 
     func run() throws {
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
-        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ (1...64).contains($0) }) else {
-            throw ValidationError("--threads: expected a list like 1,2, got '\(threads)'")
-        }
+        let threadCounts = try threadList(threads)
         guard runs >= 3 else { throw ValidationError("--runs must be at least 3") }
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         let log: (String) -> Void = { line in

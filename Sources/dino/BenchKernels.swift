@@ -29,10 +29,7 @@ struct BenchKernels: ParsableCommand {
     var plots: String = "plots/bench"
 
     func run() throws {
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
-        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--threads: expected a list like 1,2, got '\(threads)'")
-        }
+        let threadCounts = try threadList(threads)
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         let log: (String) -> Void = { line in
             if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }

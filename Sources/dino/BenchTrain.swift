@@ -37,8 +37,8 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         let names = config.split(separator: ",").map(String.init)
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
-        guard !threadCounts.isEmpty, steps >= 1 else { throw ValidationError("need --threads like 1,2 and --steps ≥ 1") }
+        let threadCounts = try threadList(threads)
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         if !isOptimizedBuild { print("warning: debug build; use swift run -c release") }
         var rows: [(String, Int, Double, Double?)] = []
         if !json { print("config     thr  images/s   ms/step   GFLOP/s  peak RSS MB   phases (median ms)" + (withData ? "   with data: images/s (ratio)" : "")) }

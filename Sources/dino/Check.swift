@@ -18,10 +18,7 @@ struct Check: ParsableCommand {
     var seed: UInt64 = 137
 
     func run() throws {
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--threads: expected a list like 1,2, got '\(threads)'")
-        }
+        let threadCounts = try threadList(threads)
         let cases = ParityCase.all.filter { filter == nil || $0.op.contains(filter!) || $0.name.contains(filter!) }
         guard !cases.isEmpty else { throw ValidationError("no parity case matches '\(filter!)'") }
         var passed = 0, failed = 0

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DINOCore
+import Foundation
 
 @main
 struct DINOCommand: ParsableCommand {
@@ -7,6 +8,17 @@ struct DINOCommand: ParsableCommand {
         commandName: "dino",
         abstract: "DINO (self-distillation with no labels), built by hand: check, benchmark, train, evaluate.",
         subcommands: [Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self])
+}
+
+/// A comma-separated `--threads` list such as "1,2" (benchmarks and checks run once per entry).
+/// Every entry must be a thread count in 1...64: "1,x" is refused, not read as "1".
+func threadList(_ text: String) throws -> [Int] {
+    let counts = text.split(separator: ",", omittingEmptySubsequences: false)
+        .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !counts.isEmpty, counts.allSatisfy({ $0.map { (1...64).contains($0) } ?? false }) else {
+        throw ValidationError("--threads: expected a list of thread counts in 1...64 like 1,2, got '\(text)'")
+    }
+    return counts.map { $0! }
 }
 
 /// `--threads` shared by every subcommand that runs the SIMD core.

@@ -98,4 +98,21 @@ struct LessonSmokeTests {
         let (s4, o4) = try Self.run("dino", ["train", "--config", dir.appendingPathComponent("missing.json").path, "--out", second])
         #expect(s4 != 0 && o4.contains("missing.json"), "\(o4)")
     }
+
+    /// Bad command-line input to the benchmarks: a thread list with a non-number, and a
+    /// `--library` that is missing or is not a shared library, each refused with one clear line.
+    @Test func benchmarksRefuseBadThreadListsAndLibraries() throws {
+        let (s1, o1) = try Self.run("dino", ["check", "--threads", "1,x"])
+        #expect(s1 != 0 && o1.contains("--threads") && o1.contains("1,x"), "\(o1)")
+        let (s2, o2) = try Self.run("dino", ["bench", "kernels", "--threads", "0", "--op", "add"])
+        #expect(s2 != 0 && o2.contains("--threads"), "\(o2)")
+        let missing = "/nonexistent/libopenblas.so"
+        let (s3, o3) = try Self.run("dino", ["bench", "blas", "--library", missing])
+        #expect(s3 != 0 && o3.contains(missing) && o3.contains("no such file"), "\(o3)")
+        let notALibrary = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-blas-\(UUID().uuidString).so")
+        try "plain text".write(to: notALibrary, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: notALibrary) }
+        let (s4, o4) = try Self.run("dino", ["bench", "blas", "--library", notALibrary.path])
+        #expect(s4 != 0 && o4.contains(notALibrary.path) && o4.contains("cannot load"), "\(o4)")
+    }
 }
