@@ -110,7 +110,7 @@ extension SIMDKernels {
 }
 
 /// `Σ (x_j - μ)²` over `n` floats. Four independent accumulators: with one, every FMA waits for
-/// the previous one (4 cycles), and at 192 features that chain was a third of the forward pass.
+/// the previous one (4 cycles), and at 192 features that chain was a fifth of the forward pass.
 @inline(__always) func centredSquares(_ x: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> Float {
     let m8 = F8(repeating: mu)
     var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()

@@ -12,9 +12,9 @@ extension SIMDKernels {
     /// - Costs: Float32 sums in a different order than the reference (a running FMA chain per
     ///   K block, blocks added in C, K-split partials added last): error ≈ √K·u relative to
     ///   Σ|a·b|, inside `Tolerance.reduction`.
-    /// - Measured (Walkthroughs/00-kernels.md): 0.90-1.18× OpenBLAS 0.3.31 on one Zen 3 core in
-    ///   interleaved runs in one process; 0.78-1.00× (1 thread) and 0.73-1.01× (2 threads) when
-    ///   the two libraries ran minutes apart on the shared machine.
+    /// - Measured with `dino bench blas` (Walkthroughs/00-kernels.md): at the ViT-step shapes,
+    ///   0.95-1.18× OpenBLAS 0.3.31 on one thread and 0.88-1.06× on two (medians of 3 interleaved
+    ///   rounds on a 2-vCPU Zen 3); small squares on two threads 0.74-0.82×.
     /// - Twin: ``ReferenceKernels/matmul(_:_:layout:bias:accumulate:into:)``
     public static func matmul(
         _ a: Tensor, _ b: Tensor, layout: MatmulLayout, bias: Tensor?, accumulate: Bool,

@@ -192,9 +192,9 @@ extension SIMDKernels {
     return total
 }
 
-/// Sum of `n` floats with two 8-lane accumulators.
+/// Sum of `n` floats with four 8-lane accumulators.
 @inline(__always) func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
-    // Four independent sums: one chain would wait on vaddps latency every step.
+    // Independent sums: one chain would wait on vaddps latency every step.
     var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
     var j = 0
     while j + 32 <= n {
