@@ -85,6 +85,13 @@ public protocol RowKernels {
     /// Row cross-entropy `H_i = -Σ_j t_ij·ls_ij` of a target distribution `t` against
     /// log-probabilities `ls` (the DINO loss of one teacher/student pair, before the batch mean).
     static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: inout Tensor)
+    /// Soft-target cross-entropy against `softmax(x/τ)` with its gradient, in one call (the
+    /// student side of the DINO loss): `H_i = -Σ_j t_ij·ls_ij` with `ls = logSoftmax(x/τ)`, and
+    /// `dx_ij = α·(n_i·softmax(x/τ)_ij - t_ij)`, `n_i = Σ_j t_ij`, which is `α·τ·∂H_i/∂x_ij`.
+    /// The targets need not sum to 1 (a crop with two teachers has n = 2).
+    static func softmaxCrossEntropy(
+        _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
+        loss h: inout Tensor, gradient dx: inout Tensor)
     /// `y_i = x_i / max(‖x_i‖₂, ε)`; `norms` (rows elements) receives `‖x_i‖₂`.
     static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor)
     /// `s_i = Σ_j x_ij` (`rows` elements).

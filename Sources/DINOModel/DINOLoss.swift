@@ -61,11 +61,6 @@ public struct DINOLoss: Sendable {
         if centering { K.addRow(teacher, center, scale: -1, into: &centred) }
         var q = Tensor(shape: teacher.shape)
         K.softmax(centred, temperature: teacherTemperature, into: &q)
-        // Student: log-softmax for the loss, softmax for the gradient.
-        var ls = Tensor(shape: student.shape), p = Tensor(shape: student.shape)
-        K.logSoftmax(student, temperature: studentTemperature, into: &ls)
-        K.softmax(student, temperature: studentTemperature, into: &p)
-
         var teacherEntropyRows = Tensor(shape: [teacher.rows])
         K.rowEntropy(q, into: &teacherEntropyRows)
 
@@ -73,36 +68,30 @@ public struct DINOLoss: Sendable {
         // of its teachers T_v: q_1 for v = 0, q_0 for v = 1, q_0 + q_1 for every local crop.
         // So one [V·B, K] target matrix replaces 2V-2 pair loops:
         //     loss = (1/(B·N)) Σ_rows H(T_v, ls_v),   ∂/∂S_v = (n_v·p_v - T_v) / (τs·B·N),
-        // with n_v = the number of teachers of crop v (1 or 2).
+        // with n_v = Σ_k T_v = the number of teachers of crop v (1 or 2), which is exactly what
+        // the fused kernel computes: H per row, and α·(n·softmax - T) with α = 1/(τs·B·N).
         let rowLength = batch * outDim
         var target = Tensor(shape: student.shape)
-        var pairedProbabilities = p
         target.storage.withUnsafeMutableBufferPointer { t in
             q.storage.withUnsafeBufferPointer { qp in
-                pairedProbabilities.storage.withUnsafeMutableBufferPointer { pp in
-                    let q0 = qp.baseAddress!, q1 = q0 + rowLength
-                    t.baseAddress!.update(from: q1, count: rowLength)                 // crop 0 ← teacher 1
-                    (t.baseAddress! + rowLength).update(from: q0, count: rowLength)   // crop 1 ← teacher 0
-                    for v in 2..<crops {
-                        let tv = t.baseAddress! + v * rowLength, pv = pp.baseAddress! + v * rowLength
-                        for i in 0..<rowLength {
-                            tv[i] = q0[i] + q1[i]
-                            pv[i] *= 2
-                        }
-                    }
+                let q0 = qp.baseAddress!, q1 = q0 + rowLength
+                t.baseAddress!.update(from: q1, count: rowLength)                 // crop 0 ← teacher 1
+                (t.baseAddress! + rowLength).update(from: q0, count: rowLength)   // crop 1 ← teacher 0
+                for v in 2..<crops {
+                    let tv = t.baseAddress! + v * rowLength
+                    for i in 0..<rowLength { tv[i] = q0[i] + q1[i] }
                 }
             }
         }
-        var rowsCE = Tensor(shape: [student.rows])
-        K.rowCrossEntropy(target: target, logProbs: ls, into: &rowsCE)
+        var rowsCE = Tensor(shape: [student.rows]), grad = Tensor(shape: student.shape)
+        K.softmaxCrossEntropy(
+            student, temperature: studentTemperature, target: target,
+            gradientScale: 1 / (studentTemperature * Float(batch) * Float(pairs)), loss: &rowsCE, gradient: &grad)
         let ceTotal = rowsCE.storage.reduce(0.0) { $0 + Double($1) }
         // Each teacher crop a pairs with V-1 student crops: Σ_pairs Σ_b h_a[b] = (V-1)·Σ h.
         let entropyTotal = teacherEntropyRows.storage.reduce(0.0) { $0 + Double($1) }
         let total = ceTotal / Double(batch)
         let klTotal = (ceTotal - Double(crops - 1) * entropyTotal) / Double(batch)
-        K.axpy(-1, target, &pairedProbabilities)
-        var grad = Tensor(shape: student.shape)
-        K.scale(pairedProbabilities, by: 1 / (studentTemperature * Float(batch) * Float(pairs)), into: &grad)
         if updateCenter {
             var batchCenter = Tensor(shape: [1, outDim])
             K.columnMeans(teacher, into: &batchCenter)

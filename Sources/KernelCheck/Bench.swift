@@ -81,6 +81,8 @@ extension BenchCase {
                 case "softmax": K.softmax(x, temperature: 0.04, into: &box.y)
                 case "logSoftmax": K.logSoftmax(x, temperature: 0.1, into: &box.y)
                 case "rowEntropy": K.rowEntropy(x, into: &box.r1)
+                case "softmaxCrossEntropy":
+                    K.softmaxCrossEntropy(x, temperature: 0.1, target: dy, gradientScale: 1e-3, loss: &box.r1, gradient: &box.y)
                 case "layerNorm": K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &box.y, mean: &box.r1, rstd: &box.r2)
                 case "layerNormBackward":
                     K.layerNormBackward(dy, x, weight: w, mean: mean, rstd: rstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2)
@@ -119,6 +121,7 @@ extension BenchCase {
         cases.append(.rowOp("softmax", rows: rows, cols: 1024))
         cases.append(.rowOp("logSoftmax", rows: rows, cols: 1024))
         cases.append(.rowOp("rowEntropy", rows: 512, cols: 1024))
+        cases.append(.rowOp("softmaxCrossEntropy", rows: 1024, cols: 2048))   // the default run's student logits
         cases.append(.rowOp("layerNorm", rows: rows, cols: 192))
         cases.append(.rowOp("layerNormBackward", rows: rows, cols: 192))
         cases.append(.rowOp("gelu", rows: rows, cols: 768))

@@ -72,6 +72,33 @@ extension ParityCase {
         }
     }
 
+    /// The fused student side of the DINO loss: targets are sums of one or two sharp softmax rows
+    /// (as a global crop has one teacher and a local crop two), and one row has no target at all
+    /// (n = 0: zero loss and zero gradient).
+    public static func softmaxCrossEntropy(rows: Int, cols: Int, temperature: Float, spread: Float = 4) -> ParityCase {
+        ParityCase(op: "softmaxCrossEntropy", name: "softmaxCrossEntropy τ=\(temperature) \(rows)×\(cols)", work: 3 * rows * cols) { K, rng in
+            let x = uniform(&rng, [rows, cols], spread)
+            let teachers = uniform(&rng, [2 * rows, cols], 4)
+            var q = Tensor(shape: [2 * rows, cols])
+            exactSoftmax(teachers, temperature: 0.04, into: &q)
+            var t = Tensor(shape: [rows, cols])
+            for i in 0..<rows where !(rows > 2 && i == rows / 2) {
+                for j in 0..<cols { t[i, j] = q[2 * i, j] + (i % 3 == 0 ? 0 : q[2 * i + 1, j]) }
+            }
+            let alpha: Float = 0.25
+            var h = Tensor(shape: [rows]), dx = Tensor(shape: [rows, cols])
+            K.softmaxCrossEntropy(x, temperature: temperature, target: t, gradientScale: alpha, loss: &h, gradient: &dx)
+            // H: a sum of cols terms t·ls with Σt ≤ 2 and |ls| ≤ 2·spread/τ (the reduction), plus
+            // the log-softmax's own error (as in the logSoftmax case) weighted by Σt ≤ 2.
+            // dx = α·(n·p - t): p carries the transcendental error, n ≤ 2, p ≤ 1.
+            let sharp = 2 * spread / temperature
+            let e = Tolerance.transcendental(sharpness: sharp, count: cols)
+            let r = Tolerance.reduction(count: cols, rms: 2 * sharp / Float(cols).squareRoot() + 1)
+            return [ParityOutput("H", h, Tolerance(absolute: r.absolute + 2 * e.relative * sharp, relative: r.relative + e.relative)),
+                    ParityOutput("dx", dx, Tolerance(absolute: alpha * 2 * e.relative, relative: e.relative))]
+        }
+    }
+
     public static func l2Normalize(rows: Int, cols: Int) -> ParityCase {
         ParityCase(op: "l2Normalize", name: "l2Normalize \(rows)×\(cols)", work: rows * cols) { K, rng in
             var x = uniform(&rng, [rows, cols])
@@ -233,6 +260,11 @@ extension ParityCase {
         cases.append(.logSoftmax(rows: 33, cols: 127, temperature: 0.04, spread: 5))
         cases.append(.softmax(rows: 7, cols: 1024, temperature: 1))
         for (r, c) in [(1, 3), (17, 65), (65, 1027)] { cases.append(.entropy(rows: r, cols: c, temperature: 0.04)) }
+        cases.append(.entropy(rows: 9, cols: 2053, temperature: 1))      // flat rows: every log term matters
+        cases.append(.entropy(rows: 256, cols: 2048, temperature: 0.04))  // the loss's teacher rows, split over threads
+        for (r, c) in [(1, 1), (3, 17), (17, 65), (64, 2048)] { cases.append(.softmaxCrossEntropy(rows: r, cols: c, temperature: 0.1)) }
+        cases.append(.softmaxCrossEntropy(rows: 33, cols: 127, temperature: 0.04, spread: 5))   // logits/τ up to 125
+        cases.append(.softmaxCrossEntropy(rows: 1024, cols: 2048, temperature: 0.1))           // the default run's student rows
         for (r, c) in [(1, 1), (3, 17), (65, 257), (64, 256)] { cases.append(.l2Normalize(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (17, 3), (65, 127), (4160, 65)] { cases.append(.sums(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (3, 17), (65, 192), (257, 65), (4160, 64)] { cases.append(.layerNorm(rows: r, cols: c)) }

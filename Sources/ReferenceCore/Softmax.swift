@@ -45,6 +45,30 @@ extension ReferenceKernels {
         }
     }
 
+    /// The specification of the fused loss kernel: the log-softmax of `x/τ` in Double, as in
+    /// ``logSoftmax(_:temperature:into:)``, then `H_i = -Σ t·ls` and `dx = α·(n_i·exp(ls) - t)`.
+    public static func softmaxCrossEntropy(
+        _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
+        loss h: inout Tensor, gradient dx: inout Tensor
+    ) {
+        check(t.shape == x.shape && dx.shape == x.shape && h.count == x.rows,
+              "softmaxCrossEntropy: logits \(x.shape), target \(t.shape), gradient \(dx.shape), loss \(h.count)")
+        check(temperature > 0, "softmaxCrossEntropy: temperature must be > 0, got \(temperature)")
+        for i in 0..<x.rows {
+            let z = (0..<x.cols).map { Double(x[i, $0]) / Double(temperature) }
+            let top = z.max() ?? 0
+            let logSum = log(z.reduce(0.0) { $0 + exp($1 - top) })
+            let n = (0..<x.cols).reduce(0.0) { $0 + Double(t[i, $1]) }
+            var cross = 0.0
+            for j in 0..<x.cols {
+                let ls = z[j] - top - logSum, target = Double(t[i, j])
+                cross -= target * ls
+                dx[i, j] = Float(Double(alpha) * (n * exp(ls) - target))
+            }
+            h.storage[i] = Float(cross)
+        }
+    }
+
     public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
         check(y.shape == x.shape && norms.count == x.rows, "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
         for i in 0..<x.rows {

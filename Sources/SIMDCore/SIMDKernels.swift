@@ -73,3 +73,33 @@ struct SharedPointer: @unchecked Sendable {
     let result = p * scale
     return result.replacing(with: 0, where: x .< lo)
 }
+
+/// Natural log on 8 lanes, for normal positive inputs (callers mask zeros and subnormals).
+/// x = m·2ᵉ with m in [√½, √2): the exponent comes straight from the bits (ORed into the
+/// mantissa of 2²³, so no float↔int conversion, which Swift compiles to a per-lane loop), and
+/// log m = f - f²/2 + f³·P(f), f = m - 1, with Cephes' degree-8 minimax P (≈ 1 ulp on [√½-1, √2-1]),
+/// evaluated by Estrin's scheme; e·ln 2 is added in two parts (Cody-Waite).
+@_transparent func log8(_ x: F8) -> F8 {
+    let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+    // m in [0.5, 1): keep the mantissa, force the exponent field to 126.
+    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: F8.self)
+    // The biased exponent field as a float, 8 388 608 + field, built without conversion.
+    let field = unsafeBitCast(((bits &>> 23) & 0xFF) | 0x4B00_0000, to: F8.self)
+    var e = field - F8(repeating: 8_388_608 + 126)
+    // Bring m into [√½, √2): below √½, double it and take one from e.
+    let small = m .< F8(repeating: 0.707_106_781_186_547_5)
+    e = e.replacing(with: e - 1, where: small)
+    m = m.replacing(with: m + m, where: small)
+    let f = m - 1
+    let f2 = f * f, f4 = f2 * f2
+    let c01 = F8(repeating: 3.333_333_117_4e-1).addingProduct(f, F8(repeating: -2.499_999_399_3e-1))
+    let c23 = F8(repeating: 2.000_071_476_5e-1).addingProduct(f, F8(repeating: -1.666_805_766_5e-1))
+    let c45 = F8(repeating: 1.424_932_278_7e-1).addingProduct(f, F8(repeating: -1.242_014_084_6e-1))
+    let c67 = F8(repeating: 1.167_699_874_0e-1).addingProduct(f, F8(repeating: -1.151_461_031_0e-1))
+    let c8 = F8(repeating: 7.037_683_629_2e-2)
+    let poly = c01.addingProduct(c23, f2).addingProduct(c45.addingProduct(c67, f2).addingProduct(c8, f4), f4)
+    var y = f2 * f * poly
+    y = y.addingProduct(e, F8(repeating: -2.121_944_400_5e-4))     // ln 2 low part
+    y = y.addingProduct(f2, F8(repeating: -0.5))
+    return (f + y).addingProduct(e, F8(repeating: 0.693_359_375))   // ln 2 high part (exact)
+}

@@ -36,6 +36,39 @@ struct InvariantTests {
         }
     }
 
+    /// The fused loss kernel's gradient is α·τ·∂H/∂x: checked by central differences of Σ H_i,
+    /// with targets that sum to 1, 2 and 0 per row (a global crop, a local crop, no teacher).
+    @Test(arguments: 0..<2)
+    func softmaxCrossEntropyGradientMatchesFiniteDifferences(_ core: Int) {
+        let K = Self.cores[core]
+        var rng = SplitMix64(seed: 5)
+        let x = rng.uniformTensor([3, 13], -2, 2)
+        var t = Tensor(shape: x.shape)
+        for j in 0..<13 {
+            t[0, j] = 1 / 13
+            t[1, j] = Float(j + 1) / Float(13 * 14 / 2) * 2
+        }
+        let tau: Float = 0.5, alpha: Float = 0.3
+        var h = Tensor(shape: [3]), dx = Tensor(shape: x.shape)
+        K.softmaxCrossEntropy(x, temperature: tau, target: t, gradientScale: alpha, loss: &h, gradient: &dx)
+        #expect(h.storage[2] == 0 && dx.row(2).allSatisfy { $0 == 0 })
+        func total(_ x: Tensor) -> Double {
+            var h = Tensor(shape: [3]), g = Tensor(shape: x.shape)
+            K.softmaxCrossEntropy(x, temperature: tau, target: t, gradientScale: alpha, loss: &h, gradient: &g)
+            return h.storage.reduce(0.0) { $0 + Double($1) }
+        }
+        let step: Float = 1e-2
+        for i in 0..<2 {
+            for j in 0..<13 {
+                var up = x, down = x
+                up[i, j] += step
+                down[i, j] -= step
+                let numeric = (total(up) - total(down)) / Double(2 * step) * Double(alpha * tau)
+                #expect(abs(numeric - Double(dx[i, j])) < 2e-4, "row \(i) col \(j): \(numeric) vs \(dx[i, j])")
+            }
+        }
+    }
+
     @Test(arguments: 0..<2)
     func emaWithMomentumOneIsANoOp(_ core: Int) {
         let K = Self.cores[core]
