@@ -13,7 +13,8 @@ public enum Threads {
     /// calling thread and `count - 1` persistent workers of ``WorkerPool`` (which spin briefly
     /// between calls, so a training step's thousands of short kernels do not each pay a thread
     /// wake-up); a call made while the pool is busy (from inside a chunk, or from a second
-    /// thread) uses Dispatch instead.
+    /// thread) uses Dispatch instead. `DINO_DISPATCH=1` in the environment makes every call use
+    /// Dispatch, to compare the two (`Walkthroughs/00-kernels.md` quotes such a comparison).
     @inline(__always)
     public static func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
         if chunks <= 1 || count <= 1 {

@@ -51,7 +51,7 @@ struct BenchKernels: ParsableCommand {
         let cases = BenchCase.kernelSuite.filter { op == nil || $0.op.contains(op!) }
         guard !cases.isEmpty else { throw ValidationError("no benchmark matches '\(op!)'") }
         if !json {
-            print("op                 shape            thr   reference ms      SIMD ms   speed-up    GFLOP/s")
+            print("op                  shape            thr   reference ms      SIMD ms   speed-up    GFLOP/s")
         }
         var results: [BenchResult] = []
         for c in cases {
@@ -69,7 +69,7 @@ struct BenchKernels: ParsableCommand {
         let ref = r.referenceMs.map { String(format: "%12.3f", $0) } ?? "           -"
         let speed = r.speedup.map { String(format: "%9.1fx", $0) } ?? "         -"
         let gf = r.gflops.map { String(format: "%10.1f", $0) } ?? "         -"
-        return r.op.padding(toLength: 18, withPad: " ", startingAt: 0) + " "
+        return r.op.padding(toLength: 19, withPad: " ", startingAt: 0) + " "
             + r.shape.padding(toLength: 16, withPad: " ", startingAt: 0)
             + String(format: "%3d", r.threads) + "   " + ref + String(format: " %12.3f", r.simdMs) + "  " + speed + " " + gf
     }

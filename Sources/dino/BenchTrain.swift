@@ -85,8 +85,11 @@ struct BenchTrain: ParsableCommand {
         var trainer = try DINOTrainer<SIMDKernels>(config: c, train: train, test: nil)
         let order = trainer.order(epoch: 0)
         let views = try trainer.batch(epoch: 0, iteration: 0, order: order)
-        var times: [Double] = []
+        var times: [Double] = [], loopTimes: [Double] = []
         var phaseTimes: [String: [Double]] = [:]
+        // With --with-data, each step-only iteration is followed by one whole loop iteration
+        // (augmentation + data + step), so both medians come from the same minutes of this
+        // shared machine instead of two passes a minute apart.
         for i in 0..<(warmup + steps) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let result = try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: views)
@@ -95,19 +98,15 @@ struct BenchTrain: ParsableCommand {
                 times.append(ms)
                 for (phase, seconds) in result.phases { phaseTimes[phase, default: []].append(seconds * 1000) }
             }
-        }
-        let ms = Stats.median(times)
-        var loopRate: Double?
-        if withData {
-            var loopTimes: [Double] = []
-            for i in 0..<(warmup + steps) {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+            if withData {
+                let t1 = DispatchTime.now().uptimeNanoseconds
                 let v = try trainer.batch(epoch: 0, iteration: i % trainer.itersPerEpoch, order: order)
                 try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: v)
-                if i >= warmup { loopTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                if i >= warmup { loopTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e6) }
             }
-            loopRate = Double(c.batchSize) / (Stats.median(loopTimes) / 1000)
         }
+        let ms = Stats.median(times)
+        let loopRate = withData ? Double(c.batchSize) / (Stats.median(loopTimes) / 1000) : nil
         let order2 = ["teacher forward", "student forward", "loss", "backward", "clip+AdamW", "EMA"]
         let phases = order2.compactMap { p in phaseTimes[p].map { (p, Stats.median($0)) } }
         return Measurement(imagesPerSecond: Double(c.batchSize) / (ms / 1000), msPerStep: ms,
