@@ -266,7 +266,7 @@ extension ParityCase {
         cases.append(.softmaxCrossEntropy(rows: 33, cols: 127, temperature: 0.04, spread: 5))   // logits/τ up to 125
         cases.append(.softmaxCrossEntropy(rows: 1024, cols: 2048, temperature: 0.1))           // the default run's student rows
         for (r, c) in [(1, 1), (3, 17), (65, 257), (64, 256)] { cases.append(.l2Normalize(rows: r, cols: c)) }
-        for (r, c) in [(1, 1), (17, 3), (65, 127), (4160, 65)] { cases.append(.sums(rows: r, cols: c)) }
+        for (r, c) in [(1, 1), (17, 3), (65, 127), (4160, 65), (64, 4105)] { cases.append(.sums(rows: r, cols: c)) }
         for (r, c) in [(1, 1), (3, 17), (65, 192), (257, 65), (4160, 64)] { cases.append(.layerNorm(rows: r, cols: c)) }
         for (r, c) in [(2, 1), (3, 17), (65, 9), (1024, 257)] { cases.append(.batchNorm(rows: r, cols: c)) }
         // 131_075 elements: above the threading threshold, split over the threads with a ragged tail.
