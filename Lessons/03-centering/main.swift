@@ -244,8 +244,8 @@ print(String(format: """
     """, end[1].top, end[1].h, lnK, end[2].top, end[2].h, end[3].info, end[0].h, end[0].kl, end[0].info))
 
 // MARK: 4 · Both cores train the same toy
-// Every kernel the toy uses (matmul, l2Normalize, softmax, logSoftmax, rowEntropy, rowCrossEntropy,
-// columnSums, adamWStep, emaUpdate) exists in both cores. Training amplifies rounding differences a
+// Every kernel the toy uses (matmul, l2Normalize, addRow, softmax, rowEntropy, softmaxCrossEntropy,
+// columnSums, columnMeans, adamWStep, emaUpdate) exists in both cores. Training amplifies rounding differences a
 // little each step, so compare the first steps of the "both" run on the two cores.
 lesson.section("4 · Both cores train the same toy")
 let parityStepCount = lesson.quick ? 30 : 100
