@@ -257,9 +257,7 @@ extension SIMDKernels {
                     acc.initialize(from: out.base + lo, count: width)
                     for i in 0..<rows {
                         let xr = xp.baseAddress! + i * cols + lo
-                        var j = 0
-                        while j + 8 <= width { store8(load8(acc + j) + load8(xr + j), acc + j); j += 8 }
-                        while j < width { acc[j] += xr[j]; j += 1 }
+                        forEachLane(width, { store8(load8(acc + $0) + load8(xr + $0), acc + $0) }, tail: { acc[$0] += xr[$0] })
                     }
                     (out.base + lo).update(from: acc, count: width)
                 }
