@@ -35,6 +35,11 @@ func intOption(_ flag: String) -> Int? {
     guard let n = Int(text), n >= 1 else { fail("\(flag) needs a whole number ≥ 1, got '\(text)'") }
     return n
 }
+func positiveOption(_ flag: String) -> Double? {
+    guard let text = lesson.option(flag) else { return nil }
+    guard let x = Double(text), x > 0, x.isFinite else { fail("\(flag) needs a positive number, got '\(text)'") }
+    return x
+}
 
 // MARK: 1 · The default configuration, and why it is not ImageNet's
 // `TrainingConfig.preset("default")` is what `dino train` runs without flags. It keeps every
@@ -68,7 +73,7 @@ let presetName = lesson.option("--config") ?? (lesson.quick ? "smoke" : "default
 var config: TrainingConfig
 do { config = try TrainingConfig.preset(presetName) } catch { fail("\(error)") }
 config.seed = lesson.seed
-if let epochs = intOption("--epochs") { config.epochs = epochs }
+if let epochs = positiveOption("--epochs") { config.epochs = epochs }
 // The smoke preset with the default run's head, so that --quick exercises the BatchNorm path too.
 if lesson.quick && lesson.option("--config") == nil { config.headBatchNorm = true }
 let runFolder: String
@@ -105,7 +110,7 @@ let rows: [(String, String, String)] = [
     ("local crops", "8 × 96 px, area 0.05–0.4", "\(config.localCount) × \(config.localSize) px, area \(pct(config.localScale[0]))–\(pct(config.localScale[1]))"),
     ("head hidden, bottleneck, K", "2048, 256, 65536", "\(config.headHidden), \(config.headBottleneck), \(config.outDim)"),
     ("head BatchNorm (use_bn)", "off", (config.headBatchNorm ?? false) ? "on" : "off"),
-    ("batch, epochs", "1024, 100–800", "\(config.batchSize), \(config.epochs) (\(itersPerEpochExpected) it/epoch)"),
+    ("batch, epochs", "1024, 100–800", "\(config.batchSize), \(config.epochsText) (\(itersPerEpochExpected) it/epoch)"),
     ("lr (per 256 images)", "0.0005, 10 warm-up epochs", "\(pct(config.lr)) → \(pct(config.scaledLR)) at batch \(config.batchSize), warm-up \(pct(config.warmupEpochs)) epoch"),
     ("teacher temperature τt", "0.04 → 0.07 over 30 epochs", config.warmupTeacherTemperatureEpochs == 0
         ? "\(pct(config.teacherTemperature)) constant" : "\(pct(config.warmupTeacherTemperature)) → \(pct(config.teacherTemperature)) over \(config.warmupTeacherTemperatureEpochs) epochs"),
@@ -136,6 +141,7 @@ struct Trained {
     var steps: [StepRecord]
     var epochs: [EpochRecord]
     var itersPerEpoch: Int
+    var epochCount: Int
     var trainCount: Int
     var normalization: Normalization
     var teacher: [(name: String, tensor: Tensor)]
@@ -146,7 +152,7 @@ func train<K: KernelSet>(_ kernels: K.Type) throws -> Trained {
     run.resume = resume
     run.printEvery = max(1, (lesson.quick ? 256 : 15_000) / config.batchSize)
     let t = try run.run(K.self)
-    return Trained(steps: t.steps, epochs: t.epochs, itersPerEpoch: t.itersPerEpoch, trainCount: t.train.count,
+    return Trained(steps: t.steps, epochs: t.epochs, itersPerEpoch: t.itersPerEpoch, epochCount: t.epochCount, trainCount: t.train.count,
                    normalization: t.multiCrop.config.normalization(channels: t.train.channels),
                    teacher: t.step.teacher.stateDict, parameterCount: t.step.student.parameterCount)
 }
@@ -173,7 +179,7 @@ for e in trained.epochs {
     print(String(format: "  %3d      %.4f       %.4f      %.4f        ", e.epoch + 1, e.meanLoss, mean(s.map(\.entropy)),
                  mean(s.map(\.kl))) + knn[0] + "           " + knn[1])
 }
-let lastEpoch = steps.filter { $0.epoch == config.epochs - 1 }
+let lastEpoch = steps.filter { $0.epoch == trained.epochCount - 1 }
 let secondHalf = Array(steps.suffix(steps.count / 2))
 print(String(format: "first step: loss %.4f, h(P_t) %.4f, KL %.4f   (ln K = %.4f)", steps[0].loss, steps[0].entropy, steps[0].kl, lnK))
 let finalLoss = mean(lastEpoch.map(\.loss))
@@ -206,9 +212,9 @@ do {
     let identical = trained.teacher.allSatisfy { saved[$0.name]?.shape == $0.tensor.shape && saved[$0.name]?.storage == $0.tensor.storage }
     let files = (try? FileManager.default.contentsOfDirectory(atPath: runFolder + "/checkpoint")) ?? []
     print("\(runFolder)/checkpoint: \(files.sorted().joined(separator: ", "))")
-    print("epoch \(checkpoint.epoch + 1) of \(config.epochs), \(checkpoint.teacher.count) teacher tensors, \(checkpoint.steps.count) logged steps")
+    print("epoch \(checkpoint.epoch + 1) of \(trained.epochCount), \(checkpoint.teacher.count) teacher tensors, \(checkpoint.steps.count) logged steps")
     lesson.claim("the checkpoint holds the last epoch and the teacher in memory, bit for bit",
-                 checkpoint.epoch == config.epochs - 1 && identical && saved.count == trained.teacher.count
+                 checkpoint.epoch == trained.epochCount - 1 && identical && saved.count == trained.teacher.count
                      && checkpoint.steps.count == steps.count)
 } catch {
     lesson.claim("the checkpoint can be loaded back (\(error))", false)

@@ -57,8 +57,9 @@ let presetName = lesson.option("--preset") ?? "smoke"
 do { base = try TrainingConfig.preset(presetName) } catch { fail("\(error)") }
 base.seed = lesson.seed
 base.trainLimit = intOption("--images") ?? (lesson.quick ? 1024 : 16_000)
-base.epochs = intOption("--epochs") ?? (lesson.quick ? 3 : 4)
-base.knnEvery = base.epochs                 // one k-NN check, after the last epoch
+let epochs = intOption("--epochs") ?? (lesson.quick ? 3 : 4)
+base.epochs = Double(epochs)
+base.knnEvery = epochs                      // one k-NN check, after the last epoch
 base.knnTrainSize = base.trainLimit!
 base.knnTestSize = lesson.quick ? 512 : 2_000
 let temperatures: [Double] = {
@@ -88,7 +89,7 @@ let variants: [Variant] = [
 ]
 let lnK = log(Double(base.outDim))
 print("base: preset '\(presetName)' (D \(base.dim), depth \(base.depth), \(base.heads) heads, \(2 + base.localCount) crops), "
-      + "\(base.trainLimit!) images × \(base.epochs) epochs, batch \(base.batchSize), "
+      + "\(base.trainLimit!) images × \(epochs) epochs, batch \(base.batchSize), "
       + "K = \(base.outDim) (ln K = \(String(format: "%.4f", lnK))), seed \(base.seed)")
 print("at the end: the teacher's output on \(base.knnTestSize) test images, and k-NN@20 on \(base.knnTrainSize) train / \(base.knnTestSize) test images")
 for v in variants {
@@ -164,7 +165,7 @@ for v in variants {
         var trainer = try DINOTrainer<SIMDKernels>(config: c, train: train, test: test)
         let own = trainer.multiCrop.config.normalization(channels: train.channels)
         normalization = own
-        let total = c.epochs * trainer.itersPerEpoch
+        let total = trainer.totalIterations
         let marks = Set([0, total / 10, total / 4, total / 2, total - 1])
         print("\(v.name): \(total) iterations")
         try trainer.run(progress: { r in

@@ -48,6 +48,10 @@ public struct DINOTrainer<K: KernelSet> {
     public var step: DINOTrainStep<K>
     public let multiCrop: MultiCrop
     public let itersPerEpoch: Int
+    /// Iterations of the whole run, `epochs·itersPerEpoch` rounded (epochs may be fractional).
+    public let totalIterations: Int
+    /// Epochs the loop visits: the last one is partial when `epochs` is fractional.
+    public let epochCount: Int
     public let lrSchedule: [Double], wdSchedule: [Double], momentumSchedule: [Double], teacherTemperatures: [Double]
     /// The first epoch still to run (0 for a new run, e + 1 after resuming from epoch e).
     public private(set) var startEpoch = 0
@@ -81,7 +85,12 @@ public struct DINOTrainer<K: KernelSet> {
         multiCrop = try MultiCrop(crop)
         // drop_last: the official loader drops the incomplete last batch.
         itersPerEpoch = self.train.count / config.batchSize
-        let total = config.epochs * itersPerEpoch
+        let total = config.totalIterations(itersPerEpoch: itersPerEpoch)
+        guard total >= 1 else {
+            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
+        }
+        totalIterations = total
+        epochCount = (total + itersPerEpoch - 1) / itersPerEpoch
         let warm = min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded()))
         // Schedule.cosine with one "epoch" per iteration gives warm-up lengths in iterations.
         lrSchedule = Schedule.cosine(base: config.scaledLR, final: config.minLR, epochs: total, itersPerEpoch: 1,
@@ -92,7 +101,12 @@ public struct DINOTrainer<K: KernelSet> {
             : [Double](repeating: 0, count: total)
         teacherTemperatures = Schedule.teacherTemperature(
             warmup: config.warmupTeacherTemperature, final: config.teacherTemperature,
-            warmupEpochs: config.warmupTeacherTemperatureEpochs, epochs: config.epochs)
+            warmupEpochs: config.warmupTeacherTemperatureEpochs, epochs: epochCount)
+    }
+
+    /// Iterations of `epoch`: `itersPerEpoch`, fewer in a partial last epoch.
+    public func iterations(inEpoch epoch: Int) -> Int {
+        min(itersPerEpoch, totalIterations - epoch * itersPerEpoch)
     }
 
     /// The data order of `epoch`: a shuffle seeded by (seed, epoch), independent of any other state.
@@ -133,17 +147,19 @@ public struct DINOTrainer<K: KernelSet> {
         return result
     }
 
-    /// Trains the epochs `startEpoch..<config.epochs`, calling `progress` after every iteration
-    /// and `epochDone` after every epoch (where the caller checkpoints and plots).
+    /// Trains the epochs `startEpoch..<epochCount` (the last one partial when `epochs` is
+    /// fractional: it takes the first images of its shuffle), calling `progress` after every
+    /// iteration and `epochDone` after every epoch (where the caller checkpoints and plots).
     public mutating func run(
         progress: (_ record: StepRecord) -> Void = { _ in },
         epochDone: (_ trainer: inout DINOTrainer<K>, _ record: EpochRecord) throws -> Void = { _, _ in }
     ) throws {
-        for epoch in startEpoch..<config.epochs {
+        for epoch in startEpoch..<epochCount {
             let started = Date()
             let order = order(epoch: epoch)
+            let iterations = iterations(inEpoch: epoch)
             var lossSum = 0.0
-            for i in 0..<itersPerEpoch {
+            for i in 0..<iterations {
                 let t0 = Date()
                 let views = try batch(epoch: epoch, iteration: i, order: order)
                 let result = try runIteration(epoch: epoch, iteration: i, views: views)
@@ -157,9 +173,9 @@ public struct DINOTrainer<K: KernelSet> {
                 steps.append(record)
                 progress(record)
             }
-            var record = EpochRecord(epoch: epoch, meanLoss: lossSum / Double(itersPerEpoch), knnTeacher: nil,
+            var record = EpochRecord(epoch: epoch, meanLoss: lossSum / Double(iterations), knnTeacher: nil,
                                      knnStudent: nil, seconds: Date().timeIntervalSince(started))
-            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == config.epochs, let test {
+            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == epochCount, let test {
                 let eval = Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
                 record.knnTeacher = try eval.knn(K.self, backbone: &step.teacher.backbone, train: train, test: test,
                                                  normalization: multiCrop.config.normalization(channels: train.channels), ks: [20])[20]

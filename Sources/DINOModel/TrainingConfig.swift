@@ -39,7 +39,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var blurSigmaMax: Double?
     // Optimisation
     public var batchSize = 128
-    public var epochs = 6
+    /// Length of the run in passes over the data; fractional allowed (4.5 = four whole epochs and
+    /// the first half of a fifth). Every per-iteration schedule spans the whole run.
+    public var epochs: Double = 6
     /// Base learning rate for a batch of 256 (`--lr`); the run uses `lr·batch/256`.
     public var lr = 0.002
     public var minLR = 1e-6
@@ -72,6 +74,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Iterations of the whole run at `itersPerEpoch` iterations per epoch (rounded to the nearest).
+    public func totalIterations(itersPerEpoch: Int) -> Int { Int((epochs * Double(itersPerEpoch)).rounded()) }
+
+    /// `epochs` as people write it: "4", "4.5".
+    public var epochsText: String { String(format: "%g", epochs) }
+
     /// The effective learning rate, scaled linearly with the batch (official).
     public var scaledLR: Double { lr * Double(batchSize) / 256 }
 
@@ -89,7 +97,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public func validate() throws {
         func fail(_ message: String) throws -> Never { throw ModelError("config \(name): \(message)") }
         if batchSize < 1 { try fail("batchSize must be ≥ 1, got \(batchSize)") }
-        if epochs < 1 { try fail("epochs must be ≥ 1, got \(epochs)") }
+        if !(epochs > 0) || !epochs.isFinite { try fail("epochs must be a positive number, got \(epochs)") }
         if globalScale.count != 2 || localScale.count != 2 { try fail("scales are [min, max] pairs") }
         if !(teacherTemperature > 0) || !(studentTemperature > 0) { try fail("temperatures must be > 0") }
         if !(0...1).contains(teacherMomentum) { try fail("teacherMomentum must lie in [0, 1]") }

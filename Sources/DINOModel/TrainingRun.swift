@@ -27,15 +27,15 @@ public struct TrainingRun {
         if resume {
             let checkpoint = try Checkpoint.load(run: folder)
             try trainer.restore(checkpoint)
-            say("resumed \(folder) after epoch \(checkpoint.epoch + 1) of \(config.epochs)")
+            say("resumed \(folder) after epoch \(checkpoint.epoch + 1) of \(trainer.epochCount)")
             // Logs on disk are rewritten from the checkpoint: lines of an interrupted epoch go.
             try writeLogs(trainer)
         } else {
             try atomicWrite(config.encoded(), to: folder + "/config.json")
             try writeLogs(trainer)
         }
-        let total = config.epochs * trainer.itersPerEpoch
-        say("training \(config.name): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochs) epochs, "
+        let total = trainer.totalIterations, epochCount = trainer.epochCount
+        say("training \(config.name): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
             + "batch \(config.batchSize), \(2 + config.localCount) crops, lr \(String(format: "%.2g", config.scaledLR)), "
             + "\(trainer.step.student.parameterCount) parameters, \(K.self) on \(Threads.count) thread(s)")
         let terminal = isatty(1) != 0
@@ -52,7 +52,7 @@ public struct TrainingRun {
             let elapsed = Date().timeIntervalSince(started)
             let remaining = Double(total - done) * Double(config.batchSize) / max(rate, 1e-9)
             let line = String(format: "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
-                              r.epoch + 1, config.epochs, bar(Double(done) / Double(total)), done, total, r.loss, r.lr, r.entropy, r.kl,
+                              r.epoch + 1, epochCount, bar(Double(done) / Double(total)), done, total, r.loss, r.lr, r.entropy, r.kl,
                               rate, clock(elapsed), clock(remaining))
             if quiet { return }
             if terminal { print("\r" + line, terminator: ""); fflush(stdout) } else if done % printEvery == 0 || done == total { print(line) }

@@ -20,8 +20,8 @@ struct Train: ParsableCommand {
         discussion: "A JSON file has the fields of a run's config.json: copy one, edit it, pass its path."))
     var config: String = "default"
 
-    @Option(name: .long, help: "Epochs (overrides the preset).")
-    var epochs: Int?
+    @Option(name: .long, help: "Epochs (overrides the preset); fractional allowed, e.g. 4.5.")
+    var epochs: Double?
 
     @Option(name: .long, help: "Batch size (overrides the preset).")
     var batch: Int?

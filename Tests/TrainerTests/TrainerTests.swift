@@ -8,7 +8,7 @@ import Testing
 /// The trainer on a tiny config and 256 Fashion-MNIST images: a few steps, not a real run.
 @Suite("trainer", .serialized)
 struct TrainerTests {
-    static func tinyConfig(epochs: Int = 2) -> TrainingConfig {
+    static func tinyConfig(epochs: Double = 2) -> TrainingConfig {
         var c = try! TrainingConfig.preset("smoke")
         c.trainLimit = 256
         c.batchSize = 32
@@ -74,6 +74,49 @@ struct TrainerTests {
         }
         #expect(resumed.step.loss.center == straight.step.loss.center)
         #expect(resumed.steps.map(\.loss) == straight.steps.map(\.loss))
+    }
+
+    @Test func fractionalEpochsEndWithAPartialEpochAndResumeExactly() throws {
+        // 256 images / batch 32 = 8 iterations an epoch; 1.5 epochs = 12 iterations, the second
+        // epoch taking the first 4 batches of its shuffle, every schedule spanning all 12.
+        let c = Self.tinyConfig(epochs: 1.5)
+        var straight = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        #expect(straight.itersPerEpoch == 8 && straight.totalIterations == 12 && straight.epochCount == 2)
+        #expect(straight.iterations(inEpoch: 0) == 8 && straight.iterations(inEpoch: 1) == 4)
+        #expect(straight.lrSchedule.count == 12 && straight.wdSchedule.count == 12 && straight.momentumSchedule.count == 12)
+        #expect(straight.teacherTemperatures.count == 2)
+        try straight.run()
+        #expect(straight.steps.map(\.iteration) == Array(0..<12))
+        #expect(straight.epochs.map(\.epoch) == [0, 1])
+        // The cosine ends at the run's end, not at the end of a whole second epoch.
+        let full = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 2), train: Self.train, test: nil)
+        #expect(straight.lrSchedule.last! < full.lrSchedule[11])
+        // Resume after the first (whole) epoch reproduces the partial second one.
+        let run = Self.folder("fractional")
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        var first = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        struct Stop: Error {}
+        do {
+            try first.run(epochDone: { t, _ in
+                try t.checkpoint.save(run: run)
+                throw Stop()
+            })
+        } catch is Stop {}
+        var resumed = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        try resumed.restore(try Checkpoint.load(run: run))
+        try resumed.run()
+        #expect(resumed.steps.map(\.loss) == straight.steps.map(\.loss))
+        for (a, b) in zip(resumed.step.teacher.stateDict, straight.step.teacher.stateDict) {
+            #expect(a.tensor == b.tensor, "teacher \(a.name) differs after resume")
+        }
+        // Too short to make one iteration, or not a positive number: clear errors.
+        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0.01), train: Self.train, test: nil) }
+        do {
+            _ = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0), train: Self.train, test: nil)
+            Issue.record("0 epochs was accepted")
+        } catch {
+            #expect("\(error)".contains("epochs"), "\(error)")
+        }
     }
 
     @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
