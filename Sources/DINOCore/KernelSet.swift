@@ -71,8 +71,10 @@ public protocol ElementwiseKernels {
     static func addRow(_ x: Tensor, _ v: Tensor, scale alpha: Float, into y: inout Tensor)
     /// Exact GELU, `y = x·Φ(x) = ½·x·(1 + erf(x/√2))` (not the tanh approximation).
     static func gelu(_ x: Tensor, into y: inout Tensor)
-    /// `dx = dy·(Φ(x) + x·φ(x))`, `φ(x) = exp(-x²/2)/√(2π)`.
-    static func geluBackward(_ dy: Tensor, _ x: Tensor, into dx: inout Tensor)
+    /// `dx = dy·(Φ(x) + x·φ(x))`, `φ(x) = exp(-x²/2)/√(2π)`. `output` is the forward's
+    /// `y = gelu(x)`, which the backward pass keeps anyway (for the next Linear's weight
+    /// gradient): a core may read `Φ(x) = y/x` from it instead of evaluating erf a second time.
+    static func geluBackward(_ dy: Tensor, _ x: Tensor, output y: Tensor, into dx: inout Tensor)
 }
 
 public protocol RowKernels {

@@ -212,14 +212,14 @@ public struct DINOHead<K: KernelSet> {
                 Linear<K>.inputGradient(ws.dPre[i], weight: parameters[w].value, into: &ws.dAct[i - 1])
                 if config.batchNorm {
                     // GELU, then BatchNorm back to the Linear's output.
-                    K.geluBackward(ws.dAct[i - 1], ws.normed[i - 1], into: &ws.dNormed[i - 1])
+                    K.geluBackward(ws.dAct[i - 1], ws.normed[i - 1], output: ws.act[i - 1], into: &ws.dNormed[i - 1])
                     let n = normSlots[i - 1], weight = parameters[n].value
                     parameters.withGradients(n, n + 1) { dW, dB in
                         K.batchNormBackward(ws.dNormed[i - 1], ws.pre[i - 1], weight: weight, mean: ws.bnMean[i - 1],
                                             rstd: ws.bnRstd[i - 1], dx: &ws.dPre[i - 1], dWeight: &dW, dBias: &dB)
                     }
                 } else {
-                    K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], into: &ws.dPre[i - 1])
+                    K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], output: ws.act[i - 1], into: &ws.dPre[i - 1])
                 }
             } else {
                 Linear<K>.inputGradient(ws.dPre[0], weight: parameters[w].value, into: &ws.dInput)

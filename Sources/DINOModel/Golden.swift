@@ -321,7 +321,7 @@ public enum GoldenRunner {
         let x = try c.input("x"), dy = try c.input("dy")
         var y = Tensor(shape: x.shape), dx = Tensor(shape: x.shape)
         K.gelu(x, into: &y)
-        K.geluBackward(dy, x, into: &dx)
+        K.geluBackward(dy, x, output: y, into: &dx)
         return ["y": GoldenValues(y), "grad_x": GoldenValues(dx)]
     }
 

@@ -408,7 +408,7 @@ public struct ViT<K: KernelSet> {
                 K.columnSums(dFC2, accumulate: true, into: &parameters[slot(11)].grad)
                 Linear<K>.inputGradient(dFC2, weight: w(10), into: &ws.dAct)
             }
-            K.geluBackward(ws.dAct, blk.fc1, into: &ws.dFC1)
+            K.geluBackward(ws.dAct, blk.fc1, output: blk.act, into: &ws.dFC1)
             K.matmul(ws.dFC1, blk.ln2, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(8)].grad)
             K.columnSums(ws.dFC1, accumulate: true, into: &parameters[slot(9)].grad)
             Linear<K>.inputGradient(ws.dFC1, weight: w(8), into: &ws.dNormed)

@@ -183,9 +183,28 @@ extension ParityCase {
             let x = uniform(&rng, [count], 6), dy = uniform(&rng, [count])
             var y = Tensor(shape: [count]), dx = Tensor(shape: [count])
             K.gelu(x, into: &y)
-            K.geluBackward(dy, x, into: &dx)
+            K.geluBackward(dy, x, output: y, into: &dx)
             // erfc(|z|) = t·exp(-z² + poly): the rounding of z² (≤ 18 at |x| = 6) enters the
             // exponent, so the tail's relative error is ≈ (z² + 8)·u; sharpness 18 covers it.
+            let t = Tolerance.transcendental(sharpness: 18)
+            return [ParityOutput("y", y, Tolerance(absolute: 1e-7, relative: t.relative)),
+                    ParityOutput("dx", dx, Tolerance(absolute: 1e-7, relative: t.relative))]
+        }
+    }
+
+    /// GELU where its backward has special handling: x = 0 and |x| around 2⁻¹⁰ (the SIMD core
+    /// switches from Φ = y/x to ½ + x·φ(0) there), the slope's zero near x = -0.75, and tails
+    /// where Φ or y underflow (x ≤ -14) or Φ rounds to 1 (x ≥ 6).
+    public static func geluEdges() -> ParityCase {
+        let edge: Float = 0.000_976_562_5
+        let xs: [Float] = [0, -0.0, 1e-30, -1e-30, 1e-7, -1e-7, edge, -edge, edge.nextUp, -edge.nextUp,
+                           edge.nextDown, -edge.nextDown, 1e-3, -1e-3, -0.7517916, -0.75, 0.5, -1, 3, -3, 6, -6, 9,
+                           -9.5, -10, -13, -14, -15, -20, 20, 40, -87, 88]
+        return ParityCase(op: "gelu", name: "gelu fwd+bwd edges (\(xs.count) values)", work: xs.count) { K, rng in
+            let x = Tensor(shape: [xs.count], xs), dy = uniform(&rng, [xs.count])
+            var y = Tensor(shape: [xs.count]), dx = Tensor(shape: [xs.count])
+            K.gelu(x, into: &y)
+            K.geluBackward(dy, x, output: y, into: &dx)
             let t = Tolerance.transcendental(sharpness: 18)
             return [ParityOutput("y", y, Tolerance(absolute: 1e-7, relative: t.relative)),
                     ParityOutput("dx", dx, Tolerance(absolute: 1e-7, relative: t.relative))]
@@ -271,6 +290,7 @@ extension ParityCase {
         for (r, c) in [(2, 1), (3, 17), (65, 9), (1024, 257)] { cases.append(.batchNorm(rows: r, cols: c)) }
         // 131_075 elements: above the threading threshold, split over the threads with a ragged tail.
         for n in [1, 7, 17, 4099, 131_075] { cases.append(.gelu(count: n)) }
+        cases.append(.geluEdges())
         for n in [1, 17, 257, 4099, 131_075] { cases.append(.elementwise(count: n)) }
         for n in [1, 17, 65, 4099] { cases.append(.optimizer(count: n)) }
         return cases + modelCases

@@ -33,8 +33,10 @@ extension ReferenceKernels {
         }
     }
 
-    public static func geluBackward(_ dy: Tensor, _ x: Tensor, into dx: inout Tensor) {
-        check(dy.count == x.count && dx.count == x.count, "geluBackward: dy \(dy.shape), x \(x.shape), dx \(dx.shape)")
+    /// The specification evaluates Φ(x) from x with erf; it does not read `output` (only its shape).
+    public static func geluBackward(_ dy: Tensor, _ x: Tensor, output y: Tensor, into dx: inout Tensor) {
+        check(dy.count == x.count && y.count == x.count && dx.count == x.count,
+              "geluBackward: dy \(dy.shape), x \(x.shape), y \(y.shape), dx \(dx.shape)")
         for i in 0..<x.count {
             let v = Double(x.storage[i])
             let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot()))       // Φ(x)

@@ -178,7 +178,7 @@ struct GradientCheckTests {
         Linear<R>.parameterGradients(r, x: a, dWeight: &dlw, dBias: &dlb)
         Linear<R>.inputGradient(r, weight: lw, into: &da)
         var dy = Tensor(shape: y.shape)
-        R.geluBackward(da, y, into: &dy)
+        R.geluBackward(da, y, output: a, into: &dy)
         var dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
         R.layerNormBackward(dy, x, weight: w, mean: m, rstd: s, dx: &dx, dWeight: &dw, dBias: &db)
         checkGradient("linear dW", lw, analytic: dlw, samples: lw.count) { forward(x, w, b, $0, lb) }
