@@ -18,12 +18,16 @@ public protocol ModelKernels {
     /// Saves `logSumExp[b, h, n] = max_j s_nj + ln Σ_j exp(s_nj - max_j s_nj)` of the scaled
     /// scores, which is all the backward needs to rebuild `A_h` row by row (flash-attention
     /// style), so no `[B, H, N, N]` buffer is ever kept.
+    ///
+    /// Only the first `Q ≤ N` tokens may be asked for as queries (every token still a key and a
+    /// value): `out` then is `[B, Q, C]`. `Q = 1` is the last block of a ViT whose output is the
+    /// CLS row: nothing after that block's attention reads the other rows.
     /// - Parameters:
     ///   - qkv: `[B, N, 3C]`.
     ///   - heads: H, dividing C.
     ///   - scale: `Dh^-0.5` in ViT (not `C^-0.5`).
-    ///   - out: `[B, N, C]`.
-    ///   - logSumExp: `[B, H, N]`.
+    ///   - out: `[B, Q, C]`, Q = N for full attention.
+    ///   - logSumExp: `[B, H, Q]`.
     static func attention(
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor)
 
@@ -33,7 +37,8 @@ public protocol ModelKernels {
     ///     dA = dO Vᵀ;  dS = A ⊙ (dA - δ);  dQ = scale·dS K;  dK = scale·dSᵀ Q;  dV = Aᵀ dO
     ///
     /// - Parameters:
-    ///   - dOut: `[B, N, C]`, upstream gradient of `out`.
+    ///   - dOut: `[B, Q, C]`, upstream gradient of `out` (Q from the forward: rows of `dQ`
+    ///     past the first Q are 0; `dK` and `dV` sum over the Q queries only).
     ///   - qkv, out, logSumExp: the forward's input and saved outputs.
     ///   - dQKV: `[B, N, 3C]`, overwritten, in the qkv layout.
     static func attentionBackward(

@@ -67,71 +67,97 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// Identifies one forward pass by its shape: the backward of a pass uses the activations saved
-/// by the last forward of the same shape (llm.c's workspaces, keyed by batch and grid).
+/// by the last forward of the same shape (llm.c's workspaces, keyed by batch, grid and whether
+/// the last block ran for every token).
 public struct ViTPass: Hashable, Sendable, CustomStringConvertible {
     public let batch: Int
     public let gridRows: Int
     public let gridCols: Int
-    public init(batch: Int, gridRows: Int, gridCols: Int) {
+    /// true: the last block ran for every token (``ViT/lastBlockOutputs(_:pass:)`` needs them);
+    /// false: for the CLS row only, all the CLS feature depends on.
+    public let allTokens: Bool
+    public init(batch: Int, gridRows: Int, gridCols: Int, allTokens: Bool = false) {
         self.batch = batch
         self.gridRows = gridRows
         self.gridCols = gridCols
+        self.allTokens = allTokens
     }
     /// Tokens per image: CLS + patches.
     public var tokens: Int { 1 + gridRows * gridCols }
-    public var description: String { "B\(batch) grid \(gridRows)×\(gridCols)" }
+    /// Rows per image after the last block's attention: every token, or the CLS row.
+    public var lastBlockRows: Int { allTokens ? tokens : 1 }
+    public var description: String { "B\(batch) grid \(gridRows)×\(gridCols)" + (allTokens ? " all tokens" : "") }
 }
 
 /// The activations one block saves for its backward. A class so that several of its buffers
-/// can be `inout` arguments of one kernel call.
+/// can be `inout` arguments of one kernel call. LN1 and qkv cover every token (all of them are
+/// keys and values); from the attention output on, a block keeps `queries` rows per image: every
+/// token, or only the CLS row in a last block whose other rows nothing reads.
 final class BlockActivations {
+    let queries: Int
     var ln1, qkv, attention, mid, ln2, fc1, act: Tensor
     var mean1, rstd1, mean2, rstd2, logSumExp: Tensor
     /// Per-sample drop-path factors of the attention and MLP branches (0 or 1/keep), nil when
     /// the block kept every sample.
     var keepAttention: [Float]?, keepMLP: [Float]?
 
-    init(rows: Int, batch: Int, tokens: Int, dim: Int, hidden: Int, heads: Int) {
-        ln1 = Tensor(shape: [batch, tokens, dim]); ln2 = ln1; mid = ln1; attention = ln1
+    init(batch: Int, tokens: Int, queries: Int, dim: Int, hidden: Int, heads: Int) {
+        self.queries = queries
+        ln1 = Tensor(shape: [batch, tokens, dim])
         qkv = Tensor(shape: [batch, tokens, 3 * dim])
-        fc1 = Tensor(shape: [batch, tokens, hidden]); act = fc1
-        mean1 = Tensor(shape: [rows]); rstd1 = mean1; mean2 = mean1; rstd2 = mean1
-        logSumExp = Tensor(shape: [batch, heads, tokens])
+        mean1 = Tensor(shape: [batch * tokens]); rstd1 = mean1
+        attention = Tensor(shape: [batch, queries, dim]); ln2 = attention; mid = attention
+        fc1 = Tensor(shape: [batch, queries, hidden]); act = fc1
+        mean2 = Tensor(shape: [batch * queries]); rstd2 = mean2
+        logSumExp = Tensor(shape: [batch, heads, queries])
+    }
+}
+
+/// Forward and backward scratch of one row count: `branch` (attention projection or MLP
+/// output) and the gradients of a block's activations.
+final class BlockScratch {
+    var branch, dStream, dNormed, dBranch, dAttention: Tensor   // (B, rows, D)
+    var dAct, dFC1: Tensor                                      // (B, rows, Hm)
+
+    init(batch: Int, rows: Int, dim: Int, hidden: Int) {
+        branch = Tensor(shape: [batch, rows, dim]); dStream = branch; dNormed = branch; dBranch = branch; dAttention = branch
+        dAct = Tensor(shape: [batch, rows, hidden]); dFC1 = dAct
     }
 }
 
 /// Everything one pass keeps: inputs, the residual stream after every block, block activations,
-/// and backward scratch of the same shape (allocated once per pass shape, reused afterwards).
+/// and backward scratch (allocated once per pass shape, reused afterwards).
 final class PassWorkspace {
     let pass: ViTPass
     var images: Tensor
     var patches: Tensor                 // (B, n, D) patch embeddings
     var positions: Tensor               // (1 + n, D) the position table for this grid
     var resampled = false
-    var stream: [Tensor]                // depth + 1 residual states, each (B, T, D)
+    /// depth + 1 residual states, (B, T, D); the last one (B, Q, D) with Q = `pass.lastBlockRows`.
+    var stream: [Tensor]
     var blocks: [BlockActivations]
-    var normed, normMean, normRstd: Tensor
-    // Scratch, forward and backward.
-    var branch: Tensor                  // (B, T, D) attention projection or MLP output
-    var dStream, dNormed, dBranch, dAttention: Tensor   // (B, T, D)
+    var normed, normMean, normRstd: Tensor      // the final LayerNorm, (B, Q, D)
+    /// Scratch of every-token blocks, and of the last block (the same object when Q = T).
+    let scratch: BlockScratch, lastScratch: BlockScratch
     var dQKV: Tensor                    // (B, T, 3D)
-    var dAct, dFC1: Tensor              // (B, T, Hm)
 
     init(_ pass: ViTPass, config c: ViTConfig) {
         self.pass = pass
-        let rows = pass.batch * pass.tokens, bt = [pass.batch, pass.tokens]
+        let b = pass.batch, t = pass.tokens, q = pass.lastBlockRows
         images = Tensor(shape: [0])
-        patches = Tensor(shape: [pass.batch, pass.tokens - 1, c.dim])
-        positions = Tensor(shape: [pass.tokens, c.dim])
-        stream = Array(repeating: Tensor(shape: bt + [c.dim]), count: c.depth + 1)
-        blocks = (0..<c.depth).map { _ in
-            BlockActivations(rows: rows, batch: pass.batch, tokens: pass.tokens, dim: c.dim, hidden: c.mlpHidden, heads: c.heads)
+        patches = Tensor(shape: [b, t - 1, c.dim])
+        positions = Tensor(shape: [t, c.dim])
+        stream = Array(repeating: Tensor(shape: [b, t, c.dim]), count: c.depth) + [Tensor(shape: [b, q, c.dim])]
+        blocks = (0..<c.depth).map { l in
+            BlockActivations(batch: b, tokens: t, queries: l == c.depth - 1 ? q : t, dim: c.dim, hidden: c.mlpHidden, heads: c.heads)
         }
-        normed = Tensor(shape: bt + [c.dim]); normMean = Tensor(shape: [rows]); normRstd = normMean
-        branch = normed; dStream = normed; dNormed = normed; dBranch = normed; dAttention = normed
-        dQKV = Tensor(shape: bt + [3 * c.dim])
-        dAct = Tensor(shape: bt + [c.mlpHidden]); dFC1 = dAct
+        normed = Tensor(shape: [b, q, c.dim]); normMean = Tensor(shape: [b * q]); normRstd = normMean
+        scratch = BlockScratch(batch: b, rows: t, dim: c.dim, hidden: c.mlpHidden)
+        lastScratch = q == t ? scratch : BlockScratch(batch: b, rows: q, dim: c.dim, hidden: c.mlpHidden)
+        dQKV = Tensor(shape: [b, t, 3 * c.dim])
     }
+
+    func scratch(block l: Int) -> BlockScratch { l == blocks.count - 1 ? lastScratch : scratch }
 }
 
 /// The workspaces of one model, copied lazily: a copy of the model (the teacher made from the
@@ -249,26 +275,33 @@ public struct ViT<K: KernelSet> {
 
     /// The CLS feature after the final LayerNorm, `[B, D]`, of images `[B, C, H, W]` of any
     /// size with `H, W ≥ patch`. `training` turns on drop path (student only).
-    public mutating func forward(_ images: Tensor, training: Bool = false) -> Tensor {
-        let ws = run(images, training: training)
-        let t = ws.pass.tokens, d = config.dim
+    ///
+    /// The last block runs its attention for the CLS query only, and its projection, MLP and
+    /// the final LayerNorm on the CLS row only: every token is still a key and a value, but no
+    /// other row of that block reaches the CLS feature, so the feature and every gradient are
+    /// those of the full network (the official code computes the unused rows). That block costs
+    /// its LayerNorm and qkv on T rows plus the rest on one; 16 + 1 tokens at depth 4 save ~15%
+    /// of a training step. `allTokens: true` runs it in full, for ``lastBlockOutputs(_:pass:)``.
+    public mutating func forward(_ images: Tensor, training: Bool = false, allTokens: Bool = false) -> Tensor {
+        let ws = run(images, training: training, allTokens: allTokens)
+        let q = ws.pass.lastBlockRows, d = config.dim
         var cls = Tensor(shape: [ws.pass.batch, d])
         for b in 0..<ws.pass.batch {
-            for k in 0..<d { cls.storage[b * d + k] = ws.normed.storage[b * t * d + k] }
+            for k in 0..<d { cls.storage[b * d + k] = ws.normed.storage[b * q * d + k] }
         }
         return cls
     }
 
     /// Runs the network and returns the filled workspace.
     @discardableResult
-    mutating func run(_ images: Tensor, training: Bool) -> PassWorkspace {
+    mutating func run(_ images: Tensor, training: Bool, allTokens: Bool = false) -> PassWorkspace {
         let c = config
         precondition(images.shape.count == 4 && images.shape[1] == c.channels,
                      "ViT: images must be [B, \(c.channels), H, W], got \(images.shape)")
         precondition(images.shape[2] >= c.patchSize && images.shape[3] >= c.patchSize,
                      "ViT: images of \(images.shape[2])×\(images.shape[3]) are smaller than one \(c.patchSize)-pixel patch")
         let grid = K.patchGrid(height: images.shape[2], width: images.shape[3], patch: c.patchSize)
-        let pass = ViTPass(batch: images.shape[0], gridRows: grid.rows, gridCols: grid.cols)
+        let pass = ViTPass(batch: images.shape[0], gridRows: grid.rows, gridCols: grid.cols, allTokens: allTokens)
         let ws = workspace(pass)
         lastPass = pass
         ws.images = images
@@ -286,23 +319,23 @@ public struct ViT<K: KernelSet> {
 
         let scale = 1 / Float(c.headWidth).squareRoot()
         for l in 0..<c.depth {
-            let blk = ws.blocks[l]
+            let blk = ws.blocks[l], sc = ws.scratch(block: l), q = blk.queries
             func w(_ k: Int) -> Tensor { parameters[Self.block(l, k)].value }
             let x = ws.stream[l]
-            // Attention branch: mid = x + keep·proj(attn(qkv(LN1(x)))).
+            // Attention branch: mid = x + keep·proj(attn(qkv(LN1(x)))), on the q query rows.
             K.layerNorm(x, weight: w(0), bias: w(1), epsilon: c.layerNormEpsilon, into: &blk.ln1, mean: &blk.mean1, rstd: &blk.rstd1)
             Linear<K>.forward(blk.ln1, weight: w(2), bias: w(3), into: &blk.qkv)
             K.attention(blk.qkv, heads: c.heads, scale: scale, into: &blk.attention, logSumExp: &blk.logSumExp)
-            Linear<K>.forward(blk.attention, weight: w(4), bias: w(5), into: &ws.branch)
+            Linear<K>.forward(blk.attention, weight: w(4), bias: w(5), into: &sc.branch)
             blk.keepAttention = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
-            addBranch(x, ws.branch, keep: blk.keepAttention, tokens: t, into: &blk.mid)
+            addBranch(q == t ? x : Self.firstRows(x, q), sc.branch, keep: blk.keepAttention, tokens: q, into: &blk.mid)
             // MLP branch: x' = mid + keep·fc2(GELU(fc1(LN2(mid)))).
             K.layerNorm(blk.mid, weight: w(6), bias: w(7), epsilon: c.layerNormEpsilon, into: &blk.ln2, mean: &blk.mean2, rstd: &blk.rstd2)
             Linear<K>.forward(blk.ln2, weight: w(8), bias: w(9), into: &blk.fc1)
             K.gelu(blk.fc1, into: &blk.act)
-            Linear<K>.forward(blk.act, weight: w(10), bias: w(11), into: &ws.branch)
+            Linear<K>.forward(blk.act, weight: w(10), bias: w(11), into: &sc.branch)
             blk.keepMLP = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
-            addBranch(blk.mid, ws.branch, keep: blk.keepMLP, tokens: t, into: &ws.stream[l + 1])
+            addBranch(blk.mid, sc.branch, keep: blk.keepMLP, tokens: q, into: &ws.stream[l + 1])
         }
         K.layerNorm(ws.stream[c.depth], weight: parameters[norm].value, bias: parameters[norm + 1].value,
                     epsilon: c.layerNormEpsilon, into: &ws.normed, mean: &ws.normMean, rstd: &ws.normRstd)
@@ -327,6 +360,20 @@ public struct ViT<K: KernelSet> {
                 for i in base..<(base + rowsPerSample) { o[i] = x.storage[i] + f * branch.storage[i] }
             }
         }
+    }
+
+    /// The first `q` token rows of every image of `x` `[B, T, D]`: `[B, q, D]`.
+    private static func firstRows(_ x: Tensor, _ q: Int) -> Tensor {
+        let batch = x.shape[0], t = x.shape[1], d = x.shape[2]
+        var out = Tensor(shape: [batch, q, d])
+        out.storage.withUnsafeMutableBufferPointer { o in
+            x.storage.withUnsafeBufferPointer { s in
+                for b in 0..<batch {
+                    (o.baseAddress! + b * q * d).update(from: s.baseAddress! + b * t * d, count: q * d)
+                }
+            }
+        }
+        return out
     }
 
     /// `x0[b, 0] = cls + pos[0]`, `x0[b, 1 + i] = patches[b, i] + pos[1 + i]`.
@@ -361,6 +408,8 @@ public struct ViT<K: KernelSet> {
     public func lastBlockOutputs(_ n: Int, pass: ViTPass? = nil) -> [Tensor] {
         precondition((1...config.depth).contains(n), "lastBlockOutputs: n must be in 1...\(config.depth), got \(n)")
         let ws = saved(pass)
+        precondition(ws.pass.allTokens, "lastBlockOutputs: the pass \(ws.pass) ran its last block for the CLS row only; "
+                     + "run forward(_:training:allTokens: true) first")
         return ((config.depth - n + 1)...config.depth).map { l in
             if l == config.depth { return ws.normed }
             var y = Tensor(shape: ws.normed.shape), mean = Tensor(shape: [ws.normed.rows]), rstd = mean
@@ -376,72 +425,92 @@ public struct ViT<K: KernelSet> {
     /// of the CLS features `dCLS [B, D]`: every trainable parameter's `grad +=` its gradient.
     public mutating func backward(_ dCLS: Tensor, pass: ViTPass? = nil) {
         let ws = saved(pass)
-        let c = config, batch = ws.pass.batch, t = ws.pass.tokens, d = c.dim
+        let c = config, batch = ws.pass.batch, t = ws.pass.tokens, d = c.dim, q = ws.pass.lastBlockRows
         precondition(dCLS.rows == batch && dCLS.cols == d, "ViT.backward: dCLS is \(dCLS.shape), expected [\(batch), \(d)]")
 
         // Final LayerNorm, on the CLS rows only (the other rows get no gradient).
         var clsIn = Tensor(shape: [batch, d]), mean = Tensor(shape: [batch]), rstd = Tensor(shape: [batch])
         for b in 0..<batch {
-            for k in 0..<d { clsIn.storage[b * d + k] = ws.stream[c.depth].storage[b * t * d + k] }
-            mean.storage[b] = ws.normMean.storage[b * t]
-            rstd.storage[b] = ws.normRstd.storage[b * t]
+            for k in 0..<d { clsIn.storage[b * d + k] = ws.stream[c.depth].storage[b * q * d + k] }
+            mean.storage[b] = ws.normMean.storage[b * q]
+            rstd.storage[b] = ws.normRstd.storage[b * q]
         }
         var dClsIn = Tensor(shape: [batch, d])
         let normWeight = parameters[norm].value
         parameters.withGradients(norm, norm + 1) { dW, dB in
             K.layerNormBackward(dCLS, clsIn, weight: normWeight, mean: mean, rstd: rstd, dx: &dClsIn, dWeight: &dW, dBias: &dB)
         }
-        for i in 0..<ws.dStream.count { ws.dStream.storage[i] = 0 }
+        let top = ws.lastScratch
+        for i in 0..<top.dStream.count { top.dStream.storage[i] = 0 }
         for b in 0..<batch {
-            for k in 0..<d { ws.dStream.storage[b * t * d + k] = dClsIn.storage[b * d + k] }
+            for k in 0..<d { top.dStream.storage[b * q * d + k] = dClsIn.storage[b * d + k] }
         }
 
         let scale = 1 / Float(c.headWidth).squareRoot()
         for l in stride(from: c.depth - 1, through: 0, by: -1) {
-            let blk = ws.blocks[l]
+            // `sc.dStream` holds the gradient of this block's output rows (q per image); the
+            // block leaves the gradient of its input, every token, in `ws.scratch.dStream`.
+            let blk = ws.blocks[l], sc = ws.scratch(block: l), rows = blk.queries
             func w(_ k: Int) -> Tensor { parameters[Self.block(l, k)].value }
             let slot = { (k: Int) in Self.block(l, k) }
             // MLP branch. dFC2 = keep·dStream (scoped, so dStream is not shared when it is updated).
             do {
-                let dFC2 = branchGradient(ws.dStream, keep: blk.keepMLP, tokens: t, scratch: &ws.dBranch)
+                let dFC2 = branchGradient(sc.dStream, keep: blk.keepMLP, tokens: rows, scratch: &sc.dBranch)
                 K.matmul(dFC2, blk.act, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(10)].grad)
                 K.columnSums(dFC2, accumulate: true, into: &parameters[slot(11)].grad)
-                Linear<K>.inputGradient(dFC2, weight: w(10), into: &ws.dAct)
+                Linear<K>.inputGradient(dFC2, weight: w(10), into: &sc.dAct)
             }
-            K.geluBackward(ws.dAct, blk.fc1, output: blk.act, into: &ws.dFC1)
-            K.matmul(ws.dFC1, blk.ln2, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(8)].grad)
-            K.columnSums(ws.dFC1, accumulate: true, into: &parameters[slot(9)].grad)
-            Linear<K>.inputGradient(ws.dFC1, weight: w(8), into: &ws.dNormed)
+            K.geluBackward(sc.dAct, blk.fc1, output: blk.act, into: &sc.dFC1)
+            K.matmul(sc.dFC1, blk.ln2, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(8)].grad)
+            K.columnSums(sc.dFC1, accumulate: true, into: &parameters[slot(9)].grad)
+            Linear<K>.inputGradient(sc.dFC1, weight: w(8), into: &sc.dNormed)
             let w6 = w(6)
             parameters.withGradients(slot(6), slot(7)) { dW, dB in
-                K.layerNormBackward(ws.dNormed, blk.mid, weight: w6, mean: blk.mean2, rstd: blk.rstd2, dx: &ws.dAttention,
+                K.layerNormBackward(sc.dNormed, blk.mid, weight: w6, mean: blk.mean2, rstd: blk.rstd2, dx: &sc.dAttention,
                                     dWeight: &dW, dBias: &dB)
             }
-            K.axpy(1, ws.dAttention, &ws.dStream)                    // dMid = dStream + LN2's dx
+            K.axpy(1, sc.dAttention, &sc.dStream)                    // dMid = dStream + LN2's dx
             // Attention branch. dProj = keep·dMid.
             do {
-                let dProj = branchGradient(ws.dStream, keep: blk.keepAttention, tokens: t, scratch: &ws.dBranch)
+                let dProj = branchGradient(sc.dStream, keep: blk.keepAttention, tokens: rows, scratch: &sc.dBranch)
                 K.matmul(dProj, blk.attention, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(4)].grad)
                 K.columnSums(dProj, accumulate: true, into: &parameters[slot(5)].grad)
-                Linear<K>.inputGradient(dProj, weight: w(4), into: &ws.dAttention)
+                Linear<K>.inputGradient(dProj, weight: w(4), into: &sc.dAttention)
             }
-            K.attentionBackward(ws.dAttention, qkv: blk.qkv, out: blk.attention, logSumExp: blk.logSumExp,
+            K.attentionBackward(sc.dAttention, qkv: blk.qkv, out: blk.attention, logSumExp: blk.logSumExp,
                                 heads: c.heads, scale: scale, into: &ws.dQKV)
             K.matmul(ws.dQKV, blk.ln1, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(2)].grad)
             K.columnSums(ws.dQKV, accumulate: true, into: &parameters[slot(3)].grad)
-            Linear<K>.inputGradient(ws.dQKV, weight: w(2), into: &ws.dNormed)
+            let full = ws.scratch
+            Linear<K>.inputGradient(ws.dQKV, weight: w(2), into: &full.dNormed)
             let w0 = w(0), x = ws.stream[l]
             parameters.withGradients(slot(0), slot(1)) { dW, dB in
-                K.layerNormBackward(ws.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &ws.dAttention,
+                K.layerNormBackward(full.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &full.dAttention,
                                     dWeight: &dW, dBias: &dB)
             }
-            K.axpy(1, ws.dAttention, &ws.dStream)                    // dx = dMid + LN1's dx
+            // dx = dMid (on the q rows the residual carried) + LN1's dx (every row).
+            if rows == t {
+                K.axpy(1, full.dAttention, &full.dStream)
+            } else {
+                full.dStream.storage.withUnsafeMutableBufferPointer { o in
+                    full.dAttention.storage.withUnsafeBufferPointer { a in
+                        sc.dStream.storage.withUnsafeBufferPointer { m in
+                            for b in 0..<batch {
+                                let row = b * t * d
+                                for k in 0..<(t * d) { o[row + k] = a[row + k] }
+                                for k in 0..<(rows * d) { o[row + k] += m[b * rows * d + k] }
+                            }
+                        }
+                    }
+                }
+            }
         }
 
         // Embedding: dPos = Σ_b dx0[b] (through the resampling when there was one), dCLS = its
         // row 0, dPatches = dx0[:, 1:].
         var dPositions = Tensor(shape: [t, d])
-        K.columnSums(ws.dStream.reshaped([batch, t * d]), accumulate: false, into: &dPositions)
+        let dStream = ws.scratch.dStream
+        K.columnSums(dStream.reshaped([batch, t * d]), accumulate: false, into: &dPositions)
         for k in 0..<d { parameters[Self.cls].grad.storage[k] += dPositions.storage[k] }
         if ws.resampled {
             K.resamplePositionEmbeddingBackward(dPositions, sourceGrid: c.grid, rows: ws.pass.gridRows,
@@ -452,7 +521,7 @@ public struct ViT<K: KernelSet> {
         var dPatches = Tensor(shape: [batch, t - 1, d])
         for b in 0..<batch {
             let src = (b * t + 1) * d, dst = b * (t - 1) * d
-            for k in 0..<((t - 1) * d) { dPatches.storage[dst + k] = ws.dStream.storage[src + k] }
+            for k in 0..<((t - 1) * d) { dPatches.storage[dst + k] = dStream.storage[src + k] }
         }
         parameters.withGradients(Self.patchWeight, Self.patchBias) { dW, dB in
             K.patchEmbedBackward(dPatches, images: ws.images, patch: c.patchSize, dWeight: &dW, dBias: &dB)

@@ -14,17 +14,19 @@ private let u = Tolerance.unitRoundoff
 extension ParityCase {
     /// Attention forward (out, log-sum-exp), the probabilities of every query, and the backward.
     /// `spread` is a in qkv ~ U[-a, a]: with a = 3 and Dh = 64 scores reach |s| ≈ 20, so the
-    /// softmax rows are sharp and the max-shift matters.
-    public static func attention(batch: Int, tokens n: Int, width c: Int, heads: Int, spread a: Float = 2) -> ParityCase {
-        let dh = c / heads
-        return ParityCase(op: "attention", name: "attention B\(batch) N\(n) C\(c) H\(heads)",
-                          work: 4 * batch * heads * n * n * dh) { K, rng in
-            let qkv = rng.uniformTensor([batch, n, 3 * c], -a, a), dOut = rng.uniformTensor([batch, n, c], -1, 1)
+    /// softmax rows are sharp and the max-shift matters. `queries` (default N) asks for the
+    /// first Q query rows only, as the CLS-only last block of a ViT does.
+    public static func attention(batch: Int, tokens n: Int, width c: Int, heads: Int, spread a: Float = 2,
+                                 queries: Int? = nil) -> ParityCase {
+        let dh = c / heads, q = queries ?? n
+        return ParityCase(op: "attention", name: "attention B\(batch) N\(n) C\(c) H\(heads)" + (q < n ? " Q\(q)" : ""),
+                          work: 4 * batch * heads * q * n * dh) { K, rng in
+            let qkv = rng.uniformTensor([batch, n, 3 * c], -a, a), dOut = rng.uniformTensor([batch, q, c], -1, 1)
             let scale = 1 / Float(dh).squareRoot()
-            var out = Tensor(shape: [batch, n, c]), lse = Tensor(shape: [batch, heads, n])
+            var out = Tensor(shape: [batch, q, c]), lse = Tensor(shape: [batch, heads, q])
             K.attention(qkv, heads: heads, scale: scale, into: &out, logSumExp: &lse)
-            var probs = Tensor(shape: [batch, heads, n, n])
-            K.attentionProbabilities(qkv, heads: heads, scale: scale, queries: n, into: &probs)
+            var probs = Tensor(shape: [batch, heads, q, n])
+            K.attentionProbabilities(qkv, heads: heads, scale: scale, queries: q, into: &probs)
             var dQKV = Tensor(shape: qkv.shape)
             K.attentionBackward(dOut, qkv: qkv, out: out, logSumExp: lse, heads: heads, scale: scale, into: &dQKV)
             // The largest column sum of an attention matrix: how many queries' worth of
@@ -33,7 +35,7 @@ extension ParityCase {
             for pair in 0..<(batch * heads) {
                 for j in 0..<n {
                     var sum: Float = 0
-                    for i in 0..<n { sum += probs.storage[(pair * n + i) * n + j] }
+                    for i in 0..<q { sum += probs.storage[(pair * q + i) * n + j] }
                     columnMax = max(columnMax, sum)
                 }
             }
@@ -165,6 +167,10 @@ extension ParityCase {
             cases.append(.attention(batch: b, tokens: n, width: c, heads: h))
         }
         cases.append(.attention(batch: 2, tokens: 17, width: 128, heads: 2, spread: 3))   // |s| up to 70
+        // The first Q queries only (the ViT's CLS-only last block is Q = 1).
+        for (b, n, c, h, q) in [(1, 3, 8, 1, 1), (3, 17, 24, 3, 1), (2, 5, 64, 4, 1), (2, 50, 39, 3, 7), (5, 17, 64, 4, 1)] {
+            cases.append(.attention(batch: b, tokens: n, width: c, heads: h, queries: q))
+        }
         for (b, ch, h, w, p, d) in [(1, 1, 4, 4, 4, 1), (2, 3, 16, 16, 4, 17), (3, 1, 28, 28, 4, 65),
                                     (2, 5, 13, 22, 3, 24), (1, 3, 32, 32, 16, 192)] {
             cases.append(.patchEmbed(batch: b, channels: ch, height: h, width: w, patch: p, dim: d))

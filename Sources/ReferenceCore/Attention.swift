@@ -7,6 +7,13 @@ private func qkvIndex(_ b: Int, _ n: Int, _ t: Int, _ h: Int, _ d: Int, tokens: 
     ((b * tokens + n) * 3 + t) * c + h * headWidth + d
 }
 
+/// The query count Q of an attention output `[B, Q, C]` (1 ≤ Q ≤ N), or a precondition failure naming the shapes.
+private func queryCount(_ t: Tensor, batch: Int, tokens n: Int, width c: Int, _ what: String) -> Int {
+    check(t.shape.count == 3 && t.shape[0] == batch && t.shape[2] == c && (1...n).contains(t.shape[1]),
+          "\(what) is \(t.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
+    return t.shape[1]
+}
+
 /// The shapes of one attention call, checked once.
 private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int, n: Int, c: Int, dh: Int) {
     check(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0, "\(op): qkv must be [B, N, 3C], got \(qkv.shape)")
@@ -23,20 +30,20 @@ extension ReferenceKernels {
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
-        check(out.shape == [batch, n, c], "attention: out is \(out.shape), expected [\(batch), \(n), \(c)]")
-        check(logSumExp.count == batch * heads * n, "attention: logSumExp needs \(batch * heads * n) values, has \(logSumExp.count)")
+        let q = queryCount(out, batch: batch, tokens: n, width: c, "attention: out")
+        check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }
         for b in 0..<batch {
             for h in 0..<heads {
                 let a = probabilities(b, h, n: n, dh: dh, scale: scale, at: at)
-                for i in 0..<n {
-                    logSumExp.storage[(b * heads + h) * n + i] = Float(a.logSumExp[i])
+                for i in 0..<q {
+                    logSumExp.storage[(b * heads + h) * q + i] = Float(a.logSumExp[i])
                     for d in 0..<dh {
                         var sum = 0.0
                         for j in 0..<n { sum += a.p[i][j] * at(b, j, 2, h, d) }
-                        out.storage[(b * n + i) * c + h * dh + d] = Float(sum)
+                        out.storage[(b * q + i) * c + h * dh + d] = Float(sum)
                     }
                 }
             }
@@ -72,20 +79,21 @@ extension ReferenceKernels {
         into dQKV: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionBackward")
-        check(dOut.shape == [batch, n, c] && out.shape == [batch, n, c],
-              "attentionBackward: dOut \(dOut.shape) and out \(out.shape) must be [\(batch), \(n), \(c)]")
+        let q = queryCount(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
+        check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
         check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
-        check(logSumExp.count == batch * heads * n, "attentionBackward: logSumExp needs \(batch * heads * n) values")
+        check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }
-        let dO = { (b: Int, i: Int, h: Int, d: Int) in Double(dOut.storage[(b * n + i) * c + h * dh + d]) }
+        let dO = { (b: Int, i: Int, h: Int, d: Int) in Double(dOut.storage[(b * q + i) * c + h * dh + d]) }
         for b in 0..<batch {
             for h in 0..<heads {
                 let a = probabilities(b, h, n: n, dh: dh, scale: scale, at: at).p
-                // dA = dO Vᵀ, then dS = A ⊙ (dA - rowsum(dA ⊙ A)).
+                // dA = dO Vᵀ, then dS = A ⊙ (dA - rowsum(dA ⊙ A)), for the Q query rows (the
+                // other rows of dS are 0: no output was asked of those queries).
                 var dS = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
-                for i in 0..<n {
+                for i in 0..<q {
                     var dA = [Double](repeating: 0, count: n)
                     for j in 0..<n {
                         for d in 0..<dh { dA[j] += dO(b, i, h, d) * at(b, j, 2, h, d) }
@@ -97,8 +105,8 @@ extension ReferenceKernels {
                 for i in 0..<n {
                     for d in 0..<dh {
                         var dq = 0.0, dk = 0.0, dv = 0.0
-                        for j in 0..<n {
-                            dq += dS[i][j] * at(b, j, 1, h, d)      // dQ = scale·dS K
+                        for j in 0..<n { dq += dS[i][j] * at(b, j, 1, h, d) }        // dQ = scale·dS K
+                        for j in 0..<q {
                             dk += dS[j][i] * at(b, j, 0, h, d)      // dK = scale·dSᵀ Q
                             dv += a[j][i] * dO(b, j, h, d)          // dV = Aᵀ dO
                         }

@@ -11,6 +11,13 @@ private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int,
 
 @inline(__always) private func roundUp8(_ x: Int) -> Int { (x + 7) & ~7 }
 
+/// The query count Q of an attention output `[B, Q, C]` (1 ≤ Q ≤ N), or a precondition failure naming the shapes.
+private func queryCount(_ t: Tensor, batch: Int, tokens n: Int, width c: Int, _ what: String) -> Int {
+    check(t.shape.count == 3 && t.shape[0] == batch && t.shape[2] == c && (1...n).contains(t.shape[1]),
+          "\(what) is \(t.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
+    return t.shape[1]
+}
+
 /// `dst[0..<n] = src[0..<n]`, eight lanes at a time (a short row: a `memmove` call per row cost
 /// more than the copy).
 @inline(__always) private func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -125,12 +132,12 @@ private struct HeadScratch {
     func values(_ h: Int) -> UnsafeMutablePointer<Float> { allValues + h * n8 * dh8 }
     func dOut(_ h: Int) -> UnsafeMutablePointer<Float> { allDOut + h * n8 * dh8 }
 
-    /// Splits the `[N, width]` rows of one image (`width` = heads·Dh, stride `stride`) into the
-    /// heads' `[N8, Dh8]` panels. The image is read front to back, one sequential stream the
-    /// hardware prefetcher follows (packing one head at a time read one cache line every
-    /// 3C floats, and stalled on each).
-    func split(_ src: UnsafePointer<Float>, stride: Int, into dst: UnsafeMutablePointer<Float>) {
-        for j in 0..<n {
+    /// Splits the first `rows` (default N) `[·, width]` rows of one image (`width` = heads·Dh,
+    /// stride `stride`) into the heads' `[N8, Dh8]` panels. The image is read front to back, one
+    /// sequential stream the hardware prefetcher follows (packing one head at a time read one
+    /// cache line every 3C floats, and stalled on each).
+    func split(_ src: UnsafePointer<Float>, stride: Int, rows: Int? = nil, into dst: UnsafeMutablePointer<Float>) {
+        for j in 0..<(rows ?? n) {
             let row = src + j * stride
             for h in 0..<heads { copyFloats(row + h * dh, dst + h * n8 * dh8 + j * dh8, dh) }
         }
@@ -146,9 +153,10 @@ private struct HeadScratch {
         }
     }
 
-    /// Copies the first `dh` columns of the tile's rows to `dst` rows of stride `stride`.
-    func unpackTile(to dst: UnsafeMutablePointer<Float>, stride: Int) {
-        for j in 0..<n { copyFloats(tile + j * dh8, dst + j * stride, dh) }
+    /// Copies the first `dh` columns of the tile's first `rows` (default N) rows to `dst` rows of
+    /// stride `stride`.
+    func unpackTile(to dst: UnsafeMutablePointer<Float>, stride: Int, rows: Int? = nil) {
+        for j in 0..<(rows ?? n) { copyFloats(tile + j * dh8, dst + j * stride, dh) }
     }
 
     /// P = softmax(scale·Q Kᵀ) for the first `rows` queries (queries read from the qkv rows
@@ -204,8 +212,8 @@ extension SIMDKernels {
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
-        check(out.shape == [batch, n, c], "attention: out is \(out.shape), expected [\(batch), \(n), \(c)]")
-        check(logSumExp.count == batch * heads * n, "attention: logSumExp needs \(batch * heads * n) values, has \(logSumExp.count)")
+        let q = queryCount(out, batch: batch, tokens: n, width: c, "attention: out")
+        check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
         qkv.storage.withUnsafeBufferPointer { qp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 logSumExp.storage.withUnsafeMutableBufferPointer { lp in
@@ -217,11 +225,11 @@ extension SIMDKernels {
                         for h in 0..<heads {
                             let pair = b * heads + h
                             s.transpose(s.keys(h), into: s.keysT)
-                            s.probabilities(q: image + h * dh, qStride: 3 * c, rows: n, scale: scale,
-                                            logSumExp: nil, lseOut: lse.base + pair * n)
-                            smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: s.n8, aps: 1,
+                            s.probabilities(q: image + h * dh, qStride: 3 * c, rows: q, scale: scale,
+                                            logSumExp: nil, lseOut: lse.base + pair * q)
+                            smallGemm(rows: q, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: s.n8, aps: 1,
                                       b: s.values(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
-                            s.unpackTile(to: o.base + b * n * c + h * dh, stride: c)
+                            s.unpackTile(to: o.base + b * q * c + h * dh, stride: c, rows: q)
                         }
                     }
                 }
@@ -240,10 +248,10 @@ extension SIMDKernels {
         into dQKV: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionBackward")
-        check(dOut.shape == [batch, n, c] && out.shape == [batch, n, c],
-              "attentionBackward: dOut \(dOut.shape) and out \(out.shape) must be [\(batch), \(n), \(c)]")
+        let q = queryCount(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
+        check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
         check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
-        check(logSumExp.count == batch * heads * n, "attentionBackward: logSumExp needs \(batch * heads * n) values")
+        check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")
         qkv.storage.withUnsafeBufferPointer { qp in
             dOut.storage.withUnsafeBufferPointer { gp in
                 out.storage.withUnsafeBufferPointer { op in
@@ -252,38 +260,40 @@ extension SIMDKernels {
                             let dq = SharedPointer(base: dp.baseAddress!)
                             forEachImage(batch: batch, heads: heads, n: n, dh: dh) { b, s in
                                 let image = qp.baseAddress! + b * n * 3 * c
-                                let gImage = gp.baseAddress! + b * n * c, oImage = op.baseAddress! + b * n * c
-                                s.split(image, stride: 3 * c, into: s.allQueries)
+                                let gImage = gp.baseAddress! + b * q * c, oImage = op.baseAddress! + b * q * c
+                                s.split(image, stride: 3 * c, rows: q, into: s.allQueries)
                                 s.split(image + c, stride: 3 * c, into: s.allKeys)
                                 s.split(image + 2 * c, stride: 3 * c, into: s.allValues)
-                                s.split(gImage, stride: c, into: s.allDOut)
+                                s.split(gImage, stride: c, rows: q, into: s.allDOut)
                                 for h in 0..<heads {
                                     let pair = b * heads + h
                                     let g = gImage + h * dh, o = oImage + h * dh
                                     let dHead = dq.base + b * n * 3 * c + h * dh
                                     s.transpose(s.keys(h), into: s.keysT)
                                     s.transpose(s.values(h), into: s.valuesT)
-                                    s.probabilities(q: image + h * dh, qStride: 3 * c, rows: n, scale: scale,
-                                                    logSumExp: lp.baseAddress! + pair * n, lseOut: nil)
-                                    // dP = dO Vᵀ, then dS = P ⊙ (dP - δ) with δ_i = dO_i · O_i.
-                                    smallGemm(rows: n, depth: dh, cols8: s.n8, alpha: 1, a: s.dOut(h), ars: s.dh8, aps: 1,
+                                    s.probabilities(q: image + h * dh, qStride: 3 * c, rows: q, scale: scale,
+                                                    logSumExp: lp.baseAddress! + pair * q, lseOut: nil)
+                                    // dP = dO Vᵀ, then dS = P ⊙ (dP - δ) with δ_i = dO_i · O_i, for
+                                    // the Q query rows.
+                                    smallGemm(rows: q, depth: dh, cols8: s.n8, alpha: 1, a: s.dOut(h), ars: s.dh8, aps: 1,
                                               b: s.valuesT, ldb: s.n8, c: s.dScores, ldc: s.n8)
-                                    for i in 0..<n {
+                                    for i in 0..<q {
                                         let delta = F8(repeating: dot(g + i * c, o + i * c, dh))
                                         let p = s.probs + i * s.n8, ds = s.dScores + i * s.n8
                                         var j = 0
                                         while j < s.n8 { store8(load8(p + j) * (load8(ds + j) - delta), ds + j); j += 8 }
                                     }
-                                    // dQ = scale·dS K.
-                                    smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores, ars: s.n8, aps: 1,
+                                    // dQ = scale·dS K (0 past the Q query rows).
+                                    smallGemm(rows: q, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores, ars: s.n8, aps: 1,
                                               b: s.keys(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
-                                    s.unpackTile(to: dHead, stride: 3 * c)
-                                    // dK = scale·dSᵀ Q.
-                                    smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores, ars: 1, aps: s.n8,
+                                    s.unpackTile(to: dHead, stride: 3 * c, rows: q)
+                                    for j in q..<n { (dHead + j * 3 * c).update(repeating: 0, count: dh) }
+                                    // dK = scale·dSᵀ Q, summed over the Q queries.
+                                    smallGemm(rows: n, depth: q, cols8: s.dh8, alpha: scale, a: s.dScores, ars: 1, aps: s.n8,
                                               b: s.queries(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
                                     s.unpackTile(to: dHead + c, stride: 3 * c)
-                                    // dV = Pᵀ dO.
-                                    smallGemm(rows: n, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: 1, aps: s.n8,
+                                    // dV = Pᵀ dO, summed over the Q queries.
+                                    smallGemm(rows: n, depth: q, cols8: s.dh8, alpha: 1, a: s.probs, ars: 1, aps: s.n8,
                                               b: s.dOut(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
                                     s.unpackTile(to: dHead + 2 * c, stride: 3 * c)
                                 }

@@ -21,9 +21,41 @@ struct ModelBehaviourTests {
             let sum = attention.storage[(row * 16)..<((row + 1) * 16)].reduce(0, +)
             #expect(abs(sum - 1) < 1e-5)
         }
+        // Every token's block outputs need the full last block.
+        let full = vit.forward(images, allTokens: true)
+        #expect(vit.lastPass == ViTPass(batch: 2, gridRows: 3, gridCols: 5, allTokens: true))
         let outputs = vit.lastBlockOutputs(2)
         #expect(outputs.count == 2 && outputs.allSatisfy { $0.shape == [2, 16, 12] })
-        for b in 0..<2 { #expect(Array(outputs[1].storage[(b * 16 * 12)..<(b * 16 * 12 + 12)]) == cls.row(b)) }
+        for b in 0..<2 { #expect(Array(outputs[1].storage[(b * 16 * 12)..<(b * 16 * 12 + 12)]) == full.row(b)) }
+        for (a, b) in zip(full.storage, cls.storage) { #expect(abs(a - b) <= 1e-6) }
+    }
+
+    /// The CLS-only last block is an optimisation, not a different network: the feature and every
+    /// parameter gradient match the full last block, with drop path on (the same masks drawn),
+    /// on both cores, for one block (the last block is also the first) and for three.
+    @Test(arguments: [1, 3]) func clsOnlyLastBlockMatchesTheFullBlock(depth: Int) throws {
+        func check<K: KernelSet>(_: K.Type) throws {
+            let config = ViTConfig(imageSize: 12, patchSize: 4, channels: 2, dim: 12, depth: depth, heads: 3, dropPathRate: 0.5)
+            var rng = SplitMix64(seed: 7)
+            let images = rng.uniformTensor([5, 2, 12, 12], -1, 1), dCLS = rng.uniformTensor([5, 12], -1, 1)
+            var results: [(cls: Tensor, grads: [Tensor])] = []
+            for allTokens in [false, true] {
+                var vit = try ViT<K>(config, seed: 3)
+                vit.rng = SplitMix64(seed: 11)
+                let cls = vit.forward(images, training: true, allTokens: allTokens)
+                vit.backward(dCLS)
+                results.append((cls, vit.parameters.map(\.grad)))
+            }
+            for (a, b) in zip(results[0].cls.storage, results[1].cls.storage) { #expect(abs(a - b) <= 1e-6, "\(K.self) feature") }
+            let names = try ViT<K>(config, seed: 3).parameters.map(\.name)
+            for (i, (a, b)) in zip(results[0].grads, results[1].grads).enumerated() {
+                let scale = max(1e-3, b.storage.map { abs($0) }.max() ?? 0)
+                let gap = zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? 0
+                #expect(gap <= 1e-5 * scale, "\(K.self) \(names[i]): max |Δ| \(gap) of \(scale)")
+            }
+        }
+        try check(ReferenceKernels.self)
+        try check(SIMDKernels.self)
     }
 
     @Test func positionTableIsUsedAsIsOnlyForTheTrainingGrid() throws {
