@@ -10,9 +10,11 @@ public enum StepFLOPs {
         let patch = 2 * b * n * d * Double(channels * c.patchSize * c.patchSize)
         // qkv 3D², proj D², MLP 2·D·hidden per token; scores and A·V 2·T·D per token.
         let block = 2 * b * t * (3 * d * d + d * d + 2 * d * hidden) + 2 * 2 * b * t * t * d
+        // The last block: qkv for every token, the rest for the CLS row (ViT.forward).
+        let last = 2 * b * t * 3 * d * d + 2 * 2 * b * t * d + 2 * b * (d * d + 2 * d * hidden)
         let head = 2 * b * (d * Double(c.headHidden) + Double(c.headHidden * c.headHidden)
                             + Double(c.headHidden * c.headBottleneck) + Double(c.headBottleneck * c.outDim))
-        return patch + Double(c.depth) * block + head
+        return patch + Double(c.depth - 1) * block + last + head
     }
 
     /// Teacher forward on the globals + student forward and backward (≈ 2× forward) on all crops.

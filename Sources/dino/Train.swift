@@ -50,9 +50,14 @@ struct Train: ParsableCommand {
         threads.apply()
         var c: TrainingConfig
         if resume {
-            // A resumed run keeps its own settings; only --epochs may extend it.
+            // A resumed run keeps its own settings: every schedule was laid out for its length, so
+            // a different --epochs would not continue the same run.
             let saved = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
             c = try TrainingConfig.decoded(saved, source: out + "/config.json")
+            if let epochs, epochs != c.epochs {
+                throw ValidationError("--resume continues \(out) as it was started, with \(c.epochsText) epochs; "
+                                      + "--epochs \(String(format: "%g", epochs)) would change every schedule. Start a new run instead.")
+            }
         } else {
             if config.hasSuffix(".json") {
                 guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {

@@ -97,6 +97,12 @@ struct LessonSmokeTests {
         #expect(s3 != 0 && o3.contains("broken.json") && o3.contains("not a training config"), "\(o3)")
         let (s4, o4) = try Self.run("dino", ["train", "--config", dir.appendingPathComponent("missing.json").path, "--out", second])
         #expect(s4 != 0 && o4.contains("missing.json"), "\(o4)")
+        // A finished run resumed with its own length has nothing left to do; another length
+        // would change every schedule, so it is refused (fractional epochs are accepted).
+        let (s5, o5) = try Self.run("dino", ["train", "--resume", "--epochs", "1", "--out", first])
+        #expect(s5 == 0 && o5.contains("resumed"), "\(o5.suffix(2000))")
+        let (s6, o6) = try Self.run("dino", ["train", "--resume", "--epochs", "1.5", "--out", first])
+        #expect(s6 != 0 && o6.contains("--epochs 1.5") && o6.contains("1 epochs"), "\(o6)")
     }
 
     /// Bad command-line input to the benchmarks: a thread list with a non-number, and a
