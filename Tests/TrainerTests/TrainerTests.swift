@@ -18,6 +18,18 @@ struct TrainerTests {
         return c
     }
 
+    /// Runs `trainer` until its first epoch ends, checkpoints into `run` and stops there, as a run
+    /// killed right after that checkpoint would.
+    static func trainFirstEpochAndStop(_ trainer: inout DINOTrainer<SIMDKernels>, checkpointingInto run: String) throws {
+        struct Stop: Error {}
+        do {
+            try trainer.run(epochDone: { t, _ in
+                try t.checkpoint.save(run: run)
+                throw Stop()
+            })
+        } catch is Stop {}
+    }
+
     static let train: Dataset = try! Dataset.fashionMNIST(split: .train).prefix(256)
 
     static func folder(_ name: String) -> String {
@@ -54,13 +66,7 @@ struct TrainerTests {
         let run = Self.folder("resume")
         defer { try? FileManager.default.removeItem(atPath: run) }
         var first = try DINOTrainer<SIMDKernels>(config: { var x = c; x.epochs = 2; return x }(), train: Self.train, test: nil)
-        struct Stop: Error {}
-        do {
-            try first.run(epochDone: { t, _ in
-                try t.checkpoint.save(run: run)
-                throw Stop()                         // "killed" right after the first checkpoint
-            })
-        } catch is Stop {}
+        try Self.trainFirstEpochAndStop(&first, checkpointingInto: run)
         let saved = try Checkpoint.load(run: run)
         #expect(saved.epoch == 0)
         #expect(saved.teacher.map(\.name) == first.step.teacher.stateDict.map(\.name))
@@ -95,13 +101,7 @@ struct TrainerTests {
         let run = Self.folder("fractional")
         defer { try? FileManager.default.removeItem(atPath: run) }
         var first = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
-        struct Stop: Error {}
-        do {
-            try first.run(epochDone: { t, _ in
-                try t.checkpoint.save(run: run)
-                throw Stop()
-            })
-        } catch is Stop {}
+        try Self.trainFirstEpochAndStop(&first, checkpointingInto: run)
         var resumed = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
         try resumed.restore(try Checkpoint.load(run: run))
         try resumed.run()
@@ -123,13 +123,7 @@ struct TrainerTests {
         let run = Self.folder("nan")
         defer { try? FileManager.default.removeItem(atPath: run) }
         var trainer = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 3), train: Self.train, test: nil)
-        struct Stop: Error {}
-        do {
-            try trainer.run(epochDone: { t, _ in
-                try t.checkpoint.save(run: run)
-                throw Stop()
-            })
-        } catch is Stop {}
+        try Self.trainFirstEpochAndStop(&trainer, checkpointingInto: run)
         // Poison the student: a NaN weight makes the next loss NaN.
         trainer.step.student.updateParameters { i, _, p in if i == 0 { p.value.storage[0] = .nan } }
         let views = try trainer.batch(epoch: 1, iteration: 0, order: trainer.order(epoch: 1))
