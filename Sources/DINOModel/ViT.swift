@@ -284,12 +284,7 @@ public struct ViT<K: KernelSet> {
     /// of a training step. `allTokens: true` runs it in full, for ``lastBlockOutputs(_:pass:)``.
     public mutating func forward(_ images: Tensor, training: Bool = false, allTokens: Bool = false) -> Tensor {
         let ws = run(images, training: training, allTokens: allTokens)
-        let q = ws.pass.lastBlockRows, d = config.dim
-        var cls = Tensor(shape: [ws.pass.batch, d])
-        for b in 0..<ws.pass.batch {
-            for k in 0..<d { cls.storage[b * d + k] = ws.normed.storage[b * q * d + k] }
-        }
-        return cls
+        return Self.firstRows(ws.normed, 1).reshaped([ws.pass.batch, config.dim])
     }
 
     /// Runs the network and returns the filled workspace.
@@ -429,9 +424,9 @@ public struct ViT<K: KernelSet> {
         precondition(dCLS.rows == batch && dCLS.cols == d, "ViT.backward: dCLS is \(dCLS.shape), expected [\(batch), \(d)]")
 
         // Final LayerNorm, on the CLS rows only (the other rows get no gradient).
-        var clsIn = Tensor(shape: [batch, d]), mean = Tensor(shape: [batch]), rstd = Tensor(shape: [batch])
+        let clsIn = Self.firstRows(ws.stream[c.depth], 1).reshaped([batch, d])
+        var mean = Tensor(shape: [batch]), rstd = Tensor(shape: [batch])
         for b in 0..<batch {
-            for k in 0..<d { clsIn.storage[b * d + k] = ws.stream[c.depth].storage[b * q * d + k] }
             mean.storage[b] = ws.normMean.storage[b * q]
             rstd.storage[b] = ws.normRstd.storage[b * q]
         }
@@ -484,24 +479,22 @@ public struct ViT<K: KernelSet> {
             let full = ws.scratch
             Linear<K>.inputGradient(ws.dQKV, weight: w(2), into: &full.dNormed)
             let w0 = w(0), x = ws.stream[l]
-            parameters.withGradients(slot(0), slot(1)) { dW, dB in
-                K.layerNormBackward(full.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &full.dAttention,
-                                    dWeight: &dW, dBias: &dB)
+            // dx = dMid (on the rows the residual carried) + LN1's dx (every row). In a block of
+            // every token `sc` is `full` and dMid is already in `full.dStream`; in the CLS-only
+            // block LN1's dx goes straight into `full.dStream` and the CLS rows of dMid are added.
+            func layerNorm1Backward(into dx: inout Tensor) {
+                parameters.withGradients(slot(0), slot(1)) { dW, dB in
+                    K.layerNormBackward(full.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &dx,
+                                        dWeight: &dW, dBias: &dB)
+                }
             }
-            // dx = dMid (on the q rows the residual carried) + LN1's dx (every row).
             if rows == t {
+                layerNorm1Backward(into: &full.dAttention)
                 K.axpy(1, full.dAttention, &full.dStream)
             } else {
-                full.dStream.storage.withUnsafeMutableBufferPointer { o in
-                    full.dAttention.storage.withUnsafeBufferPointer { a in
-                        sc.dStream.storage.withUnsafeBufferPointer { m in
-                            for b in 0..<batch {
-                                let row = b * t * d
-                                for k in 0..<(t * d) { o[row + k] = a[row + k] }
-                                for k in 0..<(rows * d) { o[row + k] += m[b * rows * d + k] }
-                            }
-                        }
-                    }
+                layerNorm1Backward(into: &full.dStream)
+                for b in 0..<batch {
+                    for k in 0..<(rows * d) { full.dStream.storage[b * t * d + k] += sc.dStream.storage[b * rows * d + k] }
                 }
             }
         }

@@ -7,21 +7,6 @@ private func qkvIndex(_ b: Int, _ n: Int, _ t: Int, _ h: Int, _ d: Int, tokens: 
     ((b * tokens + n) * 3 + t) * c + h * headWidth + d
 }
 
-/// The query count Q of an attention output `[B, Q, C]` (1 ≤ Q ≤ N), or a precondition failure naming the shapes.
-private func queryCount(_ t: Tensor, batch: Int, tokens n: Int, width c: Int, _ what: String) -> Int {
-    check(t.shape.count == 3 && t.shape[0] == batch && t.shape[2] == c && (1...n).contains(t.shape[1]),
-          "\(what) is \(t.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
-    return t.shape[1]
-}
-
-/// The shapes of one attention call, checked once.
-private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int, n: Int, c: Int, dh: Int) {
-    check(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0, "\(op): qkv must be [B, N, 3C], got \(qkv.shape)")
-    let c = qkv.shape[2] / 3
-    check(heads >= 1 && c % heads == 0, "\(op): \(heads) heads do not divide the width \(c)")
-    return (qkv.shape[0], qkv.shape[1], c, c / heads)
-}
-
 extension ReferenceKernels {
     /// One (image, head) at a time: the full score matrix `S = scale·Q Kᵀ` in Double, a
     /// max-shifted softmax per row, then `O = A V`. This is the specification; it keeps the
@@ -30,7 +15,7 @@ extension ReferenceKernels {
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
-        let q = queryCount(out, batch: batch, tokens: n, width: c, "attention: out")
+        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attention: out")
         check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
@@ -79,7 +64,7 @@ extension ReferenceKernels {
         into dQKV: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionBackward")
-        let q = queryCount(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
+        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
         check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
         check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
         check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")

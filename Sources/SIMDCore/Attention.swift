@@ -1,22 +1,7 @@
 import DINOCore
 import Foundation
 
-/// The shapes of one attention call, checked once.
-private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int, n: Int, c: Int, dh: Int) {
-    check(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0, "\(op): qkv must be [B, N, 3C], got \(qkv.shape)")
-    let c = qkv.shape[2] / 3
-    check(heads >= 1 && c % heads == 0, "\(op): \(heads) heads do not divide the width \(c)")
-    return (qkv.shape[0], qkv.shape[1], c, c / heads)
-}
-
 @inline(__always) private func roundUp8(_ x: Int) -> Int { (x + 7) & ~7 }
-
-/// The query count Q of an attention output `[B, Q, C]` (1 ≤ Q ≤ N), or a precondition failure naming the shapes.
-private func queryCount(_ t: Tensor, batch: Int, tokens n: Int, width c: Int, _ what: String) -> Int {
-    check(t.shape.count == 3 && t.shape[0] == batch && t.shape[2] == c && (1...n).contains(t.shape[1]),
-          "\(what) is \(t.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
-    return t.shape[1]
-}
 
 /// `dst[0..<n] = src[0..<n]`, eight lanes at a time (a short row: a `memmove` call per row cost
 /// more than the copy).
@@ -212,7 +197,7 @@ extension SIMDKernels {
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
-        let q = queryCount(out, batch: batch, tokens: n, width: c, "attention: out")
+        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attention: out")
         check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
         qkv.storage.withUnsafeBufferPointer { qp in
             out.storage.withUnsafeMutableBufferPointer { op in
@@ -248,7 +233,7 @@ extension SIMDKernels {
         into dQKV: inout Tensor
     ) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionBackward")
-        let q = queryCount(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
+        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
         check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
         check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
         check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")
