@@ -238,7 +238,8 @@ if !lesson.quick {
 // visualize_attention.py takes the last block's attention of the CLS query over the patches, one map
 // per head, upsampled by nearest neighbour to the image. The weights here are a RANDOM
 // initialisation: the maps show the position table and the pixel statistics, not objects. A
-// trained ViT's heads separate the object from the background; lesson 07 draws those maps.
+// trained ViT's heads separate the object from the background; lesson 07 draws those maps, and
+// lesson 09 measures them on cluttered scenes against the object's true mask (the paper's Jaccard).
 lesson.section("8 · Where the CLS token looks: attention maps (random initialisation)")
 let photo = orExit("photograph") { try Image.readPNG(Lesson.assetsDirectory + "/chelsea.png") }
 let side = lesson.quick ? 112 : 224

@@ -21,15 +21,7 @@ setvbuf(stdout, nil, _IOLBF, 0)
 var lesson = Lesson("07-dino-training", title: "DINO on Fashion-MNIST, end to end", defaultSeed: 0,
                     understands: ["--run", "--config", "--epochs", "--kernels", "--resume", "--eval-train", "--eval-test"])
 
-/// Stops the lesson with a clear message (a bad flag, an unreadable dataset, a failed run).
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-    exit(1)
-}
-func clockText(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return String(format: "%d:%02d", s / 60, s % 60)
-}
+func fail(_ message: String) -> Never { lessonFail(message) }
 func intOption(_ flag: String) -> Int? {
     guard let text = lesson.option(flag) else { return nil }
     guard let n = Int(text), n >= 1 else { fail("\(flag) needs a whole number ≥ 1, got '\(text)'") }
@@ -234,7 +226,7 @@ let fullSplit = evalTrain == nil && evalTest == nil
 let evalStart = Date()
 let report: EvaluationReport
 do {
-    report = try EvaluationReport.compute(checkpoint: runFolder, trainSize: evalTrain, testSize: evalTest, linear: true,
+    report = try EvaluationReport.compute(SIMDKernels.self, checkpoint: runFolder, trainSize: evalTrain, testSize: evalTest, linear: true,
                                           log: { print($0) })
 } catch { fail("evaluation failed: \(error)") }
 let evalWall = Date().timeIntervalSince(evalStart)
@@ -284,7 +276,9 @@ for chart in ["loss", "schedules", "collapse", "knn"] {
 // The last block's attention of the CLS query over the 16 patches, per head (visualize_attention.py):
 // bright = attended, patches outside the 60% mass threshold faded. One test image per class. A
 // random-init ViT spreads its CLS attention nearly evenly, so the 60% of mass needs about 60% of
-// the patches; a trained teacher should need fewer: it has learned where the garment is.
+// the patches; a trained teacher should need fewer: it has learned where the garment is. On a bare
+// garment on black that proves little (the bright pixels are the garment); lesson 09 puts the
+// garment among clutter, where its true mask says whether the attention finds the object.
 lesson.section("7 · Where the trained teacher looks")
 do {
     let test = try DataSources.load(config.dataset, split: .test)

@@ -14,6 +14,9 @@ public struct Dataset: Sendable, ImageSource {
     /// One class index per image, in `0..<classCount`.
     public let labels: [Int]
     public let classNames: [String]
+    /// Object masks `[N, H, W]`, 0 or 1 per pixel, when the dataset has them (scenes): what the
+    /// attention's segmentation is measured against.
+    public let masks: [UInt8]?
 
     public var count: Int { labels.count }
     public var classCount: Int { classNames.count }
@@ -24,7 +27,7 @@ public struct Dataset: Sendable, ImageSource {
     ///   outside `0..<classNames.count`.
     public init(
         name: String, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int],
-        classNames: [String]
+        classNames: [String], masks: [UInt8]? = nil
     ) throws {
         guard channels == 1 || channels == 3 else {
             throw DataError(name, "\(channels) channels, expected 1 or 3")
@@ -41,7 +44,16 @@ public struct Dataset: Sendable, ImageSource {
             throw DataError(
                 name, "label \(labels[bad]) of image \(bad) is outside 0..<\(classNames.count) classes")
         }
+        if let masks {
+            guard masks.count == labels.count * height * width else {
+                throw DataError(name, "\(masks.count) mask values for \(labels.count) images of \(height)x\(width)")
+            }
+            if let bad = masks.firstIndex(where: { $0 > 1 }) {
+                throw DataError(name, "mask value \(masks[bad]) at \(bad): masks hold 0 or 1")
+            }
+        }
         self.name = name
+        self.masks = masks
         self.channels = channels
         self.height = height
         self.width = width
@@ -74,10 +86,12 @@ public struct Dataset: Sendable, ImageSource {
         var px = [UInt8]()
         px.reserveCapacity(indices.count * imageSize)
         for i in indices { px += pixels[i * imageSize..<(i + 1) * imageSize] }
+        let plane = height * width
+        let mk = masks.map { m in indices.flatMap { m[$0 * plane..<($0 + 1) * plane] } }
         // Already validated: the labels and sizes come from this dataset.
         return try! Dataset(
             name: name, channels: channels, height: height, width: width, pixels: px,
-            labels: indices.map { labels[$0] }, classNames: classNames)
+            labels: indices.map { labels[$0] }, classNames: classNames, masks: mk)
     }
 
     /// The first `n` images.
@@ -147,18 +161,22 @@ extension Dataset {
     public static func fashionMNIST(split: Split, directory: String = fashionMNISTDirectory) throws -> Dataset
     {
         let stem = split == .train ? "train" : "t10k"
+        let masks = "\(directory)/\(stem)-masks-idx3-ubyte.gz"
         var dataset = try idx(
             images: "\(directory)/\(stem)-images-idx3-ubyte.gz",
             labels: "\(directory)/\(stem)-labels-idx1-ubyte.gz",
+            masks: FileManager.default.fileExists(atPath: masks) ? masks : nil,
             classNames: fashionMNISTClasses)
-        dataset.name = "Fashion-MNIST \(split.rawValue)"
+        dataset.name = directory == fashionMNISTDirectory ? "Fashion-MNIST \(split.rawValue)" : "\(directory) \(split.rawValue)"
         return dataset
     }
 
-    /// A pair of MNIST-format IDX files (raw or gzipped): images `[N, H, W]` and labels `[N]`.
+    /// A pair of MNIST-format IDX files (raw or gzipped): images `[N, H, W]` and labels `[N]`,
+    /// optionally masks `[N, H, W]` of 0 or 1 (the scenes' object masks).
     /// Class names default to "0", "1", … up to the largest label.
-    /// - Throws: ``DataError`` for anything wrong in either file, a wrong rank, or a count mismatch.
-    public static func idx(images imagesPath: String, labels labelsPath: String, classNames: [String]? = nil)
+    /// - Throws: ``DataError`` for anything wrong in any file, a wrong rank, or a count or size mismatch.
+    public static func idx(images imagesPath: String, labels labelsPath: String, masks masksPath: String? = nil,
+                           classNames: [String]? = nil)
         throws
         -> Dataset
     {
@@ -181,6 +199,17 @@ extension Dataset {
                 "label/image count mismatch: \(labels.dimensions[0]) labels for \(images.dimensions[0]) images in \(imagesPath)"
             )
         }
+        var maskValues: [UInt8]?
+        if let masksPath {
+            let m = try IDXArray.read(masksPath)
+            guard m.dimensions == images.dimensions else {
+                throw DataError(masksPath, "masks of shape \(m.dimensions) for images of shape \(images.dimensions) in \(imagesPath)")
+            }
+            if let bad = m.values.firstIndex(where: { $0 > 1 }) {
+                throw DataError(masksPath, "mask value \(m.values[bad]) at position \(bad): masks hold 0 or 1")
+            }
+            maskValues = m.values
+        }
         let intLabels = labels.values.map(Int.init)
         let names = classNames ?? (0...(intLabels.max() ?? 0)).map(String.init)
         if let bad = intLabels.firstIndex(where: { $0 >= names.count }) {
@@ -190,7 +219,7 @@ extension Dataset {
         return try Dataset(
             name: URL(fileURLWithPath: imagesPath).lastPathComponent, channels: 1,
             height: images.dimensions[1], width: images.dimensions[2], pixels: images.values,
-            labels: intLabels, classNames: names)
+            labels: intLabels, classNames: names, masks: maskValues)
     }
 }
 

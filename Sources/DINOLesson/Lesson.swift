@@ -143,6 +143,19 @@ public struct Lesson {
     }
 }
 
+/// Stops a lesson with a clear message on standard error (a bad flag, missing data, a failed
+/// run) and exit status 1.
+public func lessonFail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(1)
+}
+
+/// Seconds as m:ss.
+public func clockText(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    return String(format: "%d:%02d", s / 60, s % 60)
+}
+
 /// A number for printing: fixed for ordinary magnitudes, exponent form otherwise.
 public func format(_ x: Float, digits: Int = 4) -> String {
     let a = abs(x)

@@ -1,7 +1,6 @@
 import DINOCore
 import DINOData
 import Foundation
-import SIMDCore
 
 /// The pictures of `visualize_attention.py`: the last block's attention of the CLS query over
 /// the patch tokens, one map per head, optionally thresholded to the patches that hold 60% of
@@ -33,13 +32,16 @@ public enum AttentionMaps {
     }
 
     /// A grid picture: one row per image — the image, then each head's map as a heat map over
-    /// it (patches outside the 60% mask dimmed when `threshold`).
+    /// it (patches outside the 60% mask dimmed when `threshold`, and the kept region outlined
+    /// in cyan), then, when `masks` are given (one `[H·W]` 0/1 mask per image), the true object
+    /// mask in green over the image.
     public static func grid(images: [Image], maps: [[[Float]]], gridRows gh: Int, gridCols gw: Int, patch: Int,
-                            threshold: Float? = 0.6, scale: Int = 4) -> Image {
+                            threshold: Float? = 0.6, scale: Int = 4, masks: [[UInt8]]? = nil) -> Image {
         let h0 = gh * patch, w0 = gw * patch
         let cellW = w0 * scale, cellH = h0 * scale, gap = 4
         let heads = maps.first?.count ?? 0
-        let width = (1 + heads) * (cellW + gap) + gap, height = images.count * (cellH + gap) + gap
+        let columns = 1 + heads + (masks == nil ? 0 : 1)
+        let width = columns * (cellW + gap) + gap, height = images.count * (cellH + gap) + gap
         var out = [Float](repeating: 1, count: 3 * width * height)
         func put(_ x: Int, _ y: Int, _ rgb: (Float, Float, Float)) {
             out[y * width + x] = rgb.0
@@ -69,12 +71,42 @@ public enum AttentionMaps {
                         let heat = inferno(v)
                         let g = 0.299 * pixel(0, sy, sx) + 0.587 * pixel(1, sy, sx) + 0.114 * pixel(2, sy, sx)
                         let a: Float = keep[p] ? 0.75 : 0.2                  // masked-out patches fade to the image
-                        put(x0 + x, y0 + y, (a * heat.0 + (1 - a) * g, a * heat.1 + (1 - a) * g, a * heat.2 + (1 - a) * g))
+                        if threshold != nil && keep[p] && isEdge(x, y, cellW: cellW, cellH: cellH, scale: scale, patch: patch,
+                                                                 gridCols: gw, keep: keep) {
+                            put(x0 + x, y0 + y, (0, 1, 1))
+                        } else {
+                            put(x0 + x, y0 + y, (a * heat.0 + (1 - a) * g, a * heat.1 + (1 - a) * g, a * heat.2 + (1 - a) * g))
+                        }
+                    }
+                }
+            }
+            if let masks {
+                let x0 = gap + (1 + heads) * (cellW + gap)
+                let mask = masks[r]
+                for y in 0..<cellH {
+                    for x in 0..<cellW {
+                        let sy = min(y / scale, image.height - 1), sx = min(x / scale, image.width - 1)
+                        let g = 0.299 * pixel(0, sy, sx) + 0.587 * pixel(1, sy, sx) + 0.114 * pixel(2, sy, sx)
+                        let on = mask[sy * image.width + sx] != 0
+                        put(x0 + x, y0 + y, on ? (0.35 * g, 0.45 + 0.55 * g, 0.35 * g) : (0.6 * g, 0.6 * g, 0.6 * g))
                     }
                 }
             }
         }
         return Image(width: width, height: height, channels: 3, pixels: out)
+    }
+
+    /// Whether display pixel (x, y) of a cell lies on the border of the kept patches: within
+    /// `scale` display pixels of a patch edge whose neighbour is not kept (or the image edge).
+    static func isEdge(_ x: Int, _ y: Int, cellW: Int, cellH: Int, scale: Int, patch: Int, gridCols gw: Int,
+                       keep: [Bool]) -> Bool {
+        let side = patch * scale, gh = keep.count / gw
+        let py = y / side, px = x / side
+        let fy = y - py * side, fx = x - px * side
+        let width = max(1, scale / 2)
+        func kept(_ r: Int, _ c: Int) -> Bool { r >= 0 && c >= 0 && r < gh && c < gw && keep[r * gw + c] }
+        return (fy < width && !kept(py - 1, px)) || (fy >= side - width && !kept(py + 1, px))
+            || (fx < width && !kept(py, px - 1)) || (fx >= side - width && !kept(py, px + 1))
     }
 
     /// A dark-to-bright colour ramp (black → purple → orange → yellow) for heat maps.
@@ -88,24 +120,22 @@ public enum AttentionMaps {
 }
 
 extension AttentionMaps {
-    /// The attention grid of a checkpoint's teacher on the first `images` test images.
-    public static func render(checkpoint: String, images count: Int, mass: Float?) throws -> Image {
-        let (tensors, config, _) = try Checkpoint.teacher(at: checkpoint)
-        let test = try DataSources.load(config.dataset, split: .test)
-        var vit = config.vit
-        vit.channels = test.channels
-        vit.dropPathRate = 0
-        var teacher = try DINONetwork<SIMDKernels>(backbone: vit, head: config.headConfig(), seed: config.seed)
-        try teacher.load(tensors)
-        let stats = try DataSources.load(config.dataset, split: .train).channelStatistics()
-        let normalization = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))
-        return render(&teacher.backbone, images: (0..<min(count, test.count)).map { test.image($0) },
-                      normalization: normalization, mass: mass)
+    /// The attention grid of a checkpoint's model (a DINO teacher or a supervised backbone) on
+    /// the first `images` test images of its own dataset or of `dataset`, with the true object
+    /// masks as the last column when the dataset has them.
+    public static func render<K: KernelSet>(_ kernels: K.Type, checkpoint: String, dataset: String? = nil, images count: Int,
+                                            mass: Float?) throws -> Image {
+        var trained = try TrainedModel<K>(checkpoint: checkpoint)
+        let test = try DataSources.load(dataset ?? trained.config.dataset, split: .test)
+        let n = min(count, test.count), plane = test.height * test.width
+        let masks = test.masks.map { m in (0..<n).map { Array(m[($0 * plane)..<(($0 + 1) * plane)]) } }
+        return render(&trained.backbone, images: (0..<n).map { test.image($0) }, normalization: trained.normalization,
+                      mass: mass, masks: masks)
     }
 
     /// The attention grid of `backbone` on `images` (each a whole image, normalised here).
     public static func render<K: KernelSet>(_ backbone: inout ViT<K>, images: [Image], normalization: Normalization,
-                                            mass: Float?, scale: Int = 6) -> Image {
+                                            mass: Float?, scale: Int = 6, masks: [[UInt8]]? = nil) -> Image {
         let p = backbone.config.patchSize
         var maps: [[[Float]]] = []
         var shown: [Image] = []
@@ -117,6 +147,6 @@ extension AttentionMaps {
             shown.append(image)
         }
         let gh = images[0].height / p, gw = images[0].width / p
-        return grid(images: shown, maps: maps, gridRows: gh, gridCols: gw, patch: p, threshold: mass, scale: scale)
+        return grid(images: shown, maps: maps, gridRows: gh, gridCols: gw, patch: p, threshold: mass, scale: scale, masks: masks)
     }
 }

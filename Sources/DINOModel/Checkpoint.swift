@@ -25,9 +25,12 @@ public struct Checkpoint {
     public var optimizer: Tensors
     public var steps: [StepRecord]
     public var epochs: [EpochRecord]
+    /// The evaluations taken during training (``TrainingConfig/evalsPerEpoch``).
+    public var evaluations: [EvalRecord]
 
     public init(config: TrainingConfig, epoch: Int, student: Tensors, teacher: Tensors, optimizer: Tensors,
-                steps: [StepRecord], epochs: [EpochRecord]) {
+                steps: [StepRecord], epochs: [EpochRecord], evaluations: [EvalRecord] = []) {
+        self.evaluations = evaluations
         self.config = config
         self.epoch = epoch
         self.student = student
@@ -46,6 +49,8 @@ public struct Checkpoint {
         var config: TrainingConfig
         var steps: [StepRecord]
         var epochs: [EpochRecord]
+        /// Optional so that checkpoints written before it existed still load.
+        var evaluations: [EvalRecord]?
     }
 
     /// Writes the checkpoint into `run/checkpoint`, atomically as a whole.
@@ -62,7 +67,7 @@ public struct Checkpoint {
         try Safetensors.write(optimizer, metadata: meta, to: temporary + "/optimizer.safetensors")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try atomicWrite(encoder.encode(State(epoch: epoch, config: config, steps: steps, epochs: epochs)),
+        try atomicWrite(encoder.encode(State(epoch: epoch, config: config, steps: steps, epochs: epochs, evaluations: evaluations)),
                         to: temporary + "/state.json")
         // Swap: checkpoint → checkpoint.old, checkpoint.tmp → checkpoint, drop the old one.
         try? fm.removeItem(atPath: previous)
@@ -94,7 +99,7 @@ public struct Checkpoint {
                           student: try Safetensors.read(dir + "/student.safetensors"),
                           teacher: try Safetensors.read(dir + "/teacher.safetensors"),
                           optimizer: try Safetensors.read(dir + "/optimizer.safetensors"),
-                          steps: state.steps, epochs: state.epochs)
+                          steps: state.steps, epochs: state.epochs, evaluations: state.evaluations ?? [])
     }
 
     /// Teacher weights and config from a checkpoint file (`.safetensors` written by `dino

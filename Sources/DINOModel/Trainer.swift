@@ -2,6 +2,37 @@ import DINOCore
 import DINOData
 import Foundation
 
+/// What the DINO and the supervised trainers share about their data.
+enum TrainingData {
+    /// The scene generator limited like the training set (`trainLimit`), checked against it;
+    /// throws when the training set is smaller than one batch.
+    static func scenes(_ scenes: SceneGenerator?, config: TrainingConfig, train: Dataset) throws -> SceneGenerator? {
+        guard train.count >= config.batchSize else {
+            throw TrainingError("\(train.name): \(train.count) images, fewer than one batch of \(config.batchSize)")
+        }
+        guard var s = scenes else { return nil }
+        if let limit = config.trainLimit { s = try SceneGenerator(items: s.items.prefix(limit), config: s.config) }
+        guard s.items.count == train.count else {
+            throw TrainingError("\(s.items.count) scene items for a bank of \(train.count) scenes: they must be one per item")
+        }
+        return s
+    }
+
+    /// The multi-crop recipe of a run: the config's sizes and scales, the training set's own
+    /// channel statistics for normalisation (ImageNet's for ImageNet).
+    static func crops(_ config: TrainingConfig, train: Dataset) -> MultiCropConfig {
+        var crop = MultiCropConfig.fashionMNIST(localCount: config.localCount, localSize: config.localSize)
+        crop.globalSize = config.globalSize
+        crop.globalScale = config.globalScale[0]...config.globalScale[1]
+        crop.localScale = config.localScale[0]...config.localScale[1]
+        if let largest = config.blurSigmaMax { crop.blurSigma = crop.blurSigma.lowerBound...largest }
+        let stats = train.channelStatistics()
+        let own = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))
+        if train.channels == 1 { crop.normalizationGray = own } else { crop.normalizationRGB = own }
+        return crop
+    }
+}
+
 /// One logged iteration: everything Fig. 7 of the paper and the schedules chart need.
 public struct StepRecord: Codable, Sendable, Equatable {
     public var iteration: Int
@@ -26,6 +57,25 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var knnTeacher: Double?
     public var knnStudent: Double?
     public var seconds: Double
+    /// Best-head Jaccard (%) of teacher and student attention with the object masks, when the
+    /// test set has masks (scenes).
+    public var jaccardTeacher: Double?
+    public var jaccardStudent: Double?
+}
+
+/// One evaluation of teacher and student during training (``TrainingConfig/evalsPerEpoch`` of
+/// them per epoch): the curves of the paper's Fig. 6, k-NN and segmentation.
+public struct EvalRecord: Codable, Sendable, Equatable {
+    /// Iterations done when it was taken.
+    public var iteration: Int
+    /// `iteration / itersPerEpoch`.
+    public var epochs: Double
+    /// The teacher momentum λ of that iteration.
+    public var momentum: Double
+    public var knnTeacher: Double?
+    public var knnStudent: Double?
+    public var jaccardTeacher: JaccardResult?
+    public var jaccardStudent: JaccardResult?
 }
 
 public struct TrainingError: Error, CustomStringConvertible {
@@ -45,6 +95,8 @@ public struct DINOTrainer<K: KernelSet> {
     public let config: TrainingConfig
     public let train: Dataset
     public let test: Dataset?
+    /// Fresh training scenes every epoch (the `scenes` datasets), instead of the images of `train`.
+    public let scenes: SceneGenerator?
     public var step: DINOTrainStep<K>
     public let multiCrop: MultiCrop
     public let itersPerEpoch: Int
@@ -57,32 +109,26 @@ public struct DINOTrainer<K: KernelSet> {
     public private(set) var startEpoch = 0
     public private(set) var steps: [StepRecord] = []
     public private(set) var epochs: [EpochRecord] = []
+    public private(set) var evaluations: [EvalRecord] = []
 
+    /// - Parameters:
+    ///   - train: the training images (for scenes: the fixed k-NN bank, which also gives the
+    ///     normalisation statistics);
+    ///   - scenes: when given, every batch is rendered afresh from it instead of read from `train`.
     /// - Throws: when the config is invalid or the data does not fit it.
-    public init(config: TrainingConfig, train: Dataset, test: Dataset?) throws {
+    public init(config: TrainingConfig, train: Dataset, test: Dataset?, scenes: SceneGenerator? = nil) throws {
         try config.validate()
         self.config = config
         self.train = config.trainLimit.map { train.prefix($0) } ?? train
         self.test = test
-        guard self.train.count >= config.batchSize else {
-            throw TrainingError("\(train.name): \(self.train.count) images, fewer than one batch of \(config.batchSize)")
-        }
+        self.scenes = try TrainingData.scenes(scenes, config: config, train: self.train)
         var vit = config.vit
         vit.channels = train.channels
         var network = try DINONetwork<K>(backbone: vit, head: config.headConfig(), seed: config.seed)
         network.backbone.rng = SplitMix64(seed: config.seed ^ 0xD1)
         step = DINOTrainStep(student: network, studentTemperature: config.studentTemperature,
                              centerMomentum: config.centerMomentum)
-        var crop = MultiCropConfig.fashionMNIST(localCount: config.localCount, localSize: config.localSize)
-        crop.globalSize = config.globalSize
-        crop.globalScale = config.globalScale[0]...config.globalScale[1]
-        crop.localScale = config.localScale[0]...config.localScale[1]
-        if let largest = config.blurSigmaMax { crop.blurSigma = crop.blurSigma.lowerBound...largest }
-        // Normalise with the training set's own channel statistics (ImageNet's for ImageNet).
-        let stats = self.train.channelStatistics()
-        let own = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))
-        if train.channels == 1 { crop.normalizationGray = own } else { crop.normalizationRGB = own }
-        multiCrop = try MultiCrop(crop)
+        multiCrop = try MultiCrop(TrainingData.crops(config, train: self.train))
         // drop_last: the official loader drops the incomplete last batch.
         itersPerEpoch = self.train.count / config.batchSize
         let total = config.totalIterations(itersPerEpoch: itersPerEpoch)
@@ -129,6 +175,10 @@ public struct DINOTrainer<K: KernelSet> {
     /// The multi-crop views of iteration `i` of `epoch`.
     public func batch(epoch: Int, iteration i: Int, order: [Int]) throws -> MultiCropBatch {
         let indices = Array(order[i * config.batchSize..<(i + 1) * config.batchSize])
+        if let scenes {
+            return try multiCrop.batch(scenes.source(seed: config.seed ^ 0x5CE7E5, epoch: epoch), indices: indices,
+                                       seed: config.seed, epoch: epoch)
+        }
         return try multiCrop.batch(train, indices: indices, seed: config.seed, epoch: epoch)
     }
 
@@ -147,6 +197,42 @@ public struct DINOTrainer<K: KernelSet> {
         return result
     }
 
+    /// The normalisation of whole images for evaluation: the training crops' own.
+    public var normalization: Normalization { multiCrop.config.normalization(channels: train.channels) }
+
+    /// k-NN@20 (on the config's evaluation subsets) and, when the test set has masks, the
+    /// Jaccard of teacher and student, after `iteration` iterations.
+    public mutating func evaluate(iteration: Int) throws -> EvalRecord {
+        var record = EvalRecord(iteration: iteration, epochs: Double(iteration) / Double(itersPerEpoch),
+                                momentum: momentumSchedule[max(0, min(iteration, totalIterations) - 1)])
+        guard let test else { return record }
+        let eval = Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
+        let n = normalization
+        record.knnTeacher = try eval.knn(K.self, backbone: &step.teacher.backbone, train: train, test: test,
+                                         normalization: n, ks: [20])[20]
+        record.knnStudent = try eval.knn(K.self, backbone: &step.student.backbone, train: train, test: test,
+                                         normalization: n, ks: [20])[20]
+        if test.masks != nil {
+            record.jaccardTeacher = try Segmentation.evaluate(&step.teacher.backbone, data: test, normalization: n,
+                                                              limit: config.knnTestSize)
+            record.jaccardStudent = try Segmentation.evaluate(&step.student.backbone, data: test, normalization: n,
+                                                              limit: config.knnTestSize)
+        }
+        return record
+    }
+
+    /// Iterations of `epoch` (local indices, counted from 1) after which an evaluation is due.
+    func evaluationPoints(epoch: Int) -> Set<Int> {
+        guard let n = config.evalsPerEpoch, n > 1, test != nil else { return [] }
+        let iterations = iterations(inEpoch: epoch)
+        var points = Set<Int>()
+        for k in 1..<n {
+            let i = Int((Double(k) * Double(itersPerEpoch) / Double(n)).rounded())
+            if i >= 1 && i < iterations { points.insert(i) }
+        }
+        return points
+    }
+
     /// Trains the epochs `startEpoch..<epochCount` (the last one partial when `epochs` is
     /// fractional: it takes the first images of its shuffle), calling `progress` after every
     /// iteration and `epochDone` after every epoch (where the caller checkpoints and plots).
@@ -159,6 +245,8 @@ public struct DINOTrainer<K: KernelSet> {
             let order = order(epoch: epoch)
             let iterations = iterations(inEpoch: epoch)
             var lossSum = 0.0
+            let due = evaluationPoints(epoch: epoch)
+            var evaluationSeconds = 0.0
             for i in 0..<iterations {
                 let t0 = Date()
                 let views = try batch(epoch: epoch, iteration: i, order: order)
@@ -172,15 +260,21 @@ public struct DINOTrainer<K: KernelSet> {
                     imagesPerSecond: Double(config.batchSize) / max(Date().timeIntervalSince(t0), 1e-9))
                 steps.append(record)
                 progress(record)
+                if due.contains(i + 1) {
+                    let t1 = Date()
+                    evaluations.append(try evaluate(iteration: it + 1))
+                    evaluationSeconds += Date().timeIntervalSince(t1)     // training time only in `seconds`
+                }
             }
             var record = EpochRecord(epoch: epoch, meanLoss: lossSum / Double(iterations), knnTeacher: nil,
-                                     knnStudent: nil, seconds: Date().timeIntervalSince(started))
-            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == epochCount, let test {
-                let eval = Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
-                record.knnTeacher = try eval.knn(K.self, backbone: &step.teacher.backbone, train: train, test: test,
-                                                 normalization: multiCrop.config.normalization(channels: train.channels), ks: [20])[20]
-                record.knnStudent = try eval.knn(K.self, backbone: &step.student.backbone, train: train, test: test,
-                                                 normalization: multiCrop.config.normalization(channels: train.channels), ks: [20])[20]
+                                     knnStudent: nil, seconds: Date().timeIntervalSince(started) - evaluationSeconds)
+            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == epochCount, test != nil {
+                let e = try evaluate(iteration: epoch * itersPerEpoch + iterations)
+                record.knnTeacher = e.knnTeacher
+                record.knnStudent = e.knnStudent
+                record.jaccardTeacher = e.jaccardTeacher?.best
+                record.jaccardStudent = e.jaccardStudent?.best
+                if config.evalsPerEpoch != nil { evaluations.append(e) }
             }
             epochs.append(record)
             startEpoch = epoch + 1
@@ -214,6 +308,7 @@ public struct DINOTrainer<K: KernelSet> {
         step.loss.center = center
         self.steps = checkpoint.steps
         self.epochs = checkpoint.epochs
+        self.evaluations = checkpoint.evaluations
         startEpoch = checkpoint.epoch + 1
     }
 
@@ -228,6 +323,7 @@ public struct DINOTrainer<K: KernelSet> {
         optimizer["dino_loss.center"] = step.loss.center
         return Checkpoint(config: config, epoch: startEpoch - 1, student: step.student.stateDict,
                           teacher: step.teacher.stateDict,
-                          optimizer: optimizer.keys.sorted().map { ($0, optimizer[$0]!) }, steps: steps, epochs: epochs)
+                          optimizer: optimizer.keys.sorted().map { ($0, optimizer[$0]!) }, steps: steps, epochs: epochs,
+                          evaluations: evaluations)
     }
 }

@@ -22,7 +22,8 @@ public struct TrainingRun {
     public func run<K: KernelSet>(_ kernels: K.Type) throws -> DINOTrainer<K> {
         let train = try DataSources.load(config.dataset, split: .train)
         let test = try DataSources.load(config.dataset, split: .test)
-        var trainer = try DINOTrainer<K>(config: config, train: train, test: test)
+        var trainer = try DINOTrainer<K>(config: config, train: train, test: test,
+                                         scenes: try DataSources.sceneGenerator(config.dataset))
         try Gnuplot.ensureDirectory(folder)
         if resume {
             let checkpoint = try Checkpoint.load(run: folder)
@@ -38,30 +39,29 @@ public struct TrainingRun {
         say("training \(config.name): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
             + "batch \(config.batchSize), \(2 + config.localCount) crops, lr \(String(format: "%.2g", config.scaledLR)), "
             + "\(trainer.step.student.parameterCount) parameters, \(K.self) on \(Threads.count) thread(s)")
-        let terminal = isatty(1) != 0
-        let started = Date()
-        var done = trainer.startEpoch * trainer.itersPerEpoch
-        var window: [Double] = []
+        var meter = ProgressMeter(total: total, done: trainer.startEpoch * trainer.itersPerEpoch, batch: config.batchSize,
+                                  printEvery: printEvery, quiet: quiet)
+        let terminal = meter.terminal
         var logBuffer = ""
+        var evalsWritten = trainer.evaluations.count
         try trainer.run(progress: { r in
-            done += 1
-            window.append(r.imagesPerSecond)
-            if window.count > 20 { window.removeFirst() }
-            let rate = Stats.median(window)
             logBuffer += jsonLine(r) + "\n"
-            let elapsed = Date().timeIntervalSince(started)
-            let remaining = Double(total - done) * Double(config.batchSize) / max(rate, 1e-9)
-            let line = String(format: "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
-                              r.epoch + 1, epochCount, bar(Double(done) / Double(total)), done, total, r.loss, r.lr, r.entropy, r.kl,
-                              rate, clock(elapsed), clock(remaining))
-            if quiet { return }
-            if terminal { print("\r" + line, terminator: ""); fflush(stdout) } else if done % printEvery == 0 || done == total { print(line) }
+            meter.step(r) { done, rate, elapsed, remaining in
+                String(format: "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
+                       r.epoch + 1, epochCount, bar(Double(done) / Double(total)), done, total, r.loss, r.lr, r.entropy, r.kl,
+                       rate, clock(elapsed), clock(remaining))
+            }
         }, epochDone: { t, record in
             if terminal && !quiet { print("") }
             try appendFile(logBuffer, to: folder + "/log.jsonl")
             logBuffer = ""
             try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
-            let knn = record.knnTeacher.map { String(format: "  k-NN@20 teacher %.2f%%, student %.2f%% (%d/%d images)", $0, record.knnStudent ?? .nan, config.knnTrainSize, config.knnTestSize) } ?? ""
+            try appendFile(t.evaluations[evalsWritten...].map { jsonLine($0) + "\n" }.joined(), to: folder + "/evals.jsonl")
+            evalsWritten = t.evaluations.count
+            var knn = record.knnTeacher.map { String(format: "  k-NN@20 teacher %.2f%%, student %.2f%% (%d/%d images)", $0, record.knnStudent ?? .nan, config.knnTrainSize, config.knnTestSize) } ?? ""
+            if let j = record.jaccardTeacher {
+                knn += String(format: "; Jaccard teacher %.1f, student %.1f", j, record.jaccardStudent ?? .nan)
+            }
             say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
             try t.checkpoint.save(run: folder)
             say("checkpoint: \(folder)/checkpoint (epoch \(record.epoch + 1))")
@@ -72,11 +72,83 @@ public struct TrainingRun {
         return trainer
     }
 
+    /// The supervised baseline (`config.supervised`): the same run folder layout, logs and
+    /// checkpoints (the trained backbone and classifier as "teacher"), no resume.
+    public func runSupervised<K: KernelSet>(_ kernels: K.Type) throws -> SupervisedTrainer<K> {
+        guard !resume else {
+            throw TrainingError("--resume is not supported for a supervised run; start it again in a new folder")
+        }
+        let train = try DataSources.load(config.dataset, split: .train)
+        let test = try DataSources.load(config.dataset, split: .test)
+        var trainer = try SupervisedTrainer<K>(config: config, train: train, test: test,
+                                               scenes: try DataSources.sceneGenerator(config.dataset))
+        try Gnuplot.ensureDirectory(folder)
+        try atomicWrite(config.encoded(), to: folder + "/config.json")
+        try atomicWrite("", to: folder + "/log.jsonl")
+        try atomicWrite("", to: folder + "/epochs.jsonl")
+        let total = trainer.totalIterations, epochCount = trainer.epochCount
+        say("training \(config.name) (supervised): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
+            + "batch \(config.batchSize), 1 crop, lr \(String(format: "%.2g", config.scaledLR)), \(K.self) on \(Threads.count) thread(s)")
+        var meter = ProgressMeter(total: total, done: 0, batch: config.batchSize, printEvery: printEvery, quiet: quiet)
+        let terminal = meter.terminal
+        var logBuffer = ""
+        try trainer.run(progress: { r in
+            logBuffer += jsonLine(r) + "\n"
+            meter.step(r) { done, rate, elapsed, remaining in
+                String(format: "epoch %d/%d it %d/%d  loss %.4f  lr %.2e  %.0f img/s  %@ elapsed, ETA %@",
+                       r.epoch + 1, epochCount, done, total, r.loss, r.lr, rate, clock(elapsed), clock(remaining))
+            }
+        }, epochDone: { t, record in
+            if terminal && !quiet { print("") }
+            try appendFile(logBuffer, to: folder + "/log.jsonl")
+            logBuffer = ""
+            try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
+            var knn = record.knnTeacher.map { String(format: "  k-NN@20 %.2f%%", $0) } ?? ""
+            if let j = record.jaccardTeacher { knn += String(format: ", Jaccard %.1f", j) }
+            say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
+            try t.checkpoint.save(run: folder)
+        })
+        if let accuracy = trainer.accuracy() {
+            say(String(format: "classifier test accuracy: %.2f%% (%d test images)", accuracy, trainer.test?.count ?? 0))
+        }
+        return trainer
+    }
+
     private func say(_ s: String) { if !quiet { print(s) } }
 
     private func writeLogs<K>(_ t: DINOTrainer<K>) throws {
         try atomicWrite(t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"), to: folder + "/log.jsonl")
         try atomicWrite(t.epochs.map(jsonLine).joined(separator: "\n") + (t.epochs.isEmpty ? "" : "\n"), to: folder + "/epochs.jsonl")
+        try atomicWrite(t.evaluations.map { jsonLine($0) + "\n" }.joined(), to: folder + "/evals.jsonl")
+    }
+}
+
+/// The progress line of a run: images/s as the median of the last 20 iterations, the ETA from
+/// it; redrawn in place on a terminal, every `printEvery` iterations otherwise.
+struct ProgressMeter {
+    let total: Int, batch: Int, printEvery: Int, quiet: Bool
+    let terminal = isatty(1) != 0
+    let started = Date()
+    var done: Int
+    var window: [Double] = []
+
+    init(total: Int, done: Int, batch: Int, printEvery: Int, quiet: Bool) {
+        self.total = total
+        self.done = done
+        self.batch = batch
+        self.printEvery = printEvery
+        self.quiet = quiet
+    }
+
+    /// Counts iteration `r` and prints `line(done, images/s, elapsed, remaining)` when due.
+    mutating func step(_ r: StepRecord, line: (Int, Double, Double, Double) -> String) {
+        done += 1
+        window.append(r.imagesPerSecond)
+        if window.count > 20 { window.removeFirst() }
+        let rate = Stats.median(window)
+        guard !quiet, terminal || done % printEvery == 0 || done == total else { return }
+        let text = line(done, rate, Date().timeIntervalSince(started), Double(total - done) * Double(batch) / max(rate, 1e-9))
+        if terminal { print("\r" + text, terminator: ""); fflush(stdout) } else { print(text) }
     }
 }
 

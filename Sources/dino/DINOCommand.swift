@@ -7,7 +7,7 @@ struct DINOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dino",
         abstract: "DINO (self-distillation with no labels), built by hand: check, benchmark, train, evaluate.",
-        subcommands: [Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self])
+        subcommands: [Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self, Scenes.self])
 }
 
 /// A comma-separated `--threads` list such as "1,2" (benchmarks and checks run once per entry).

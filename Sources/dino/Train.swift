@@ -29,11 +29,14 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Use only the first N training images.")
     var limit: Int?
 
-    @Option(name: .long, help: "Dataset: fashion-mnist, idx:DIR, cifar10:DIR, folder:DIR.")
+    @Option(name: .long, help: "Dataset: fashion-mnist, scenes[:SIZE[,CLUTTER]], idx:DIR, cifar10:DIR, folder:DIR.")
     var dataset: String?
 
     @Option(name: .long, help: "Run folder.")
     var out: String
+
+    @Flag(name: .long, help: "Train the supervised baseline instead: the same backbone and global crops, a linear classifier on the labels (cross-entropy, AdamW).")
+    var supervised = false
 
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint.")
     var resume = false
@@ -71,14 +74,20 @@ struct Train: ParsableCommand {
             if let limit { c.trainLimit = limit }
             if let dataset { c.dataset = dataset }
             if let seed { c.seed = seed }
+            if supervised {
+                c.supervised = true
+                c.localCount = 0
+            }
         }
         if let epochs { c.epochs = epochs }
         var run = TrainingRun(config: c, folder: out)
         run.resume = resume
         do {
-            switch kernels {
-            case .reference: _ = try run.run(ReferenceKernels.self)
-            case .simd: _ = try run.run(SIMDKernels.self)
+            switch (kernels, c.supervised == true) {
+            case (.reference, false): _ = try run.run(ReferenceKernels.self)
+            case (.simd, false): _ = try run.run(SIMDKernels.self)
+            case (.reference, true): _ = try run.runSupervised(ReferenceKernels.self)
+            case (.simd, true): _ = try run.runSupervised(SIMDKernels.self)
             }
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -105,6 +105,50 @@ struct LessonSmokeTests {
         #expect(s6 != 0 && o6.contains("--epochs 1.5") && o6.contains("1 epochs"), "\(o6)")
     }
 
+    /// The emerging-properties pipeline through the CLI: `dino scenes` writes a scenes folder
+    /// (refusing to overwrite it), DINO and the supervised baseline train on it as `idx:DIR`,
+    /// `dino eval --json` reports the Jaccard of model and random init for both, also on another
+    /// dataset spec, and `dino attention` draws the masks' column.
+    @Test func scenesTrainEvalAndAttentionThroughTheCLI() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-scenes-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scenes = dir + "/scenes"
+        let (s1, o1) = try Self.run("dino", ["scenes", "--size", "42", "--clutter", "4", "--out", scenes])
+        #expect(s1 == 0 && o1.contains("10000 scenes of 42x42"), "\(o1)")
+        for file in ["train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "t10k-masks-idx3-ubyte.gz"] {
+            #expect(FileManager.default.fileExists(atPath: scenes + "/" + file), "\(file)")
+        }
+        let (s2, o2) = try Self.run("dino", ["scenes", "--size", "42", "--out", scenes])
+        #expect(s2 != 0 && o2.contains("already holds"), "\(o2)")
+        let dino = dir + "/dino", supervised = dir + "/supervised"
+        let (s3, o3) = try Self.run("dino", ["train", "--config", "smoke", "--dataset", "idx:" + scenes, "--limit", "256",
+                                              "--epochs", "1", "--out", dino])
+        #expect(s3 == 0 && o3.contains("Jaccard teacher"), "\(o3.suffix(2000))")
+        let (s4, o4) = try Self.run("dino", ["train", "--config", "smoke", "--supervised", "--dataset", "idx:" + scenes,
+                                              "--limit", "256", "--epochs", "2", "--out", supervised])
+        #expect(s4 == 0 && o4.contains("(supervised)") && o4.contains("classifier test accuracy"), "\(o4.suffix(2000))")
+        for run in [dino, supervised] {
+            let (s, o) = try Self.run("dino", ["eval", "--checkpoint", run, "--train-size", "256", "--test-size", "128",
+                                                "--no-linear", "--json"])
+            #expect(s == 0, "\(o.suffix(2000))")
+            let json = try JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Any]
+            for part in ["model", "random_init"] {
+                let jaccard = (json?[part] as? [String: Any])?["jaccard"] as? [String: Any]
+                #expect(jaccard?["best"] is Double && (jaccard?["per_head"] as? [Double])?.count == 2, "\(part) in \(o)")
+            }
+            #expect((json?["raw_pixels"] as? [String: Any])?["knn"] != nil)
+        }
+        // Any dataset spec: the same model on scenes made at another size, from the generator itself.
+        let (s5, o5) = try Self.run("dino", ["eval", "--checkpoint", dino, "--dataset", "scenes:35,2", "--train-size", "256",
+                                              "--test-size", "64", "--no-linear"])
+        #expect(s5 == 0 && o5.contains("scenes:35,2") && o5.contains("Jaccard"), "\(o5.suffix(2000))")
+        let picture = dir + "/attention.png"
+        let (s6, o6) = try Self.run("dino", ["attention", "--checkpoint", supervised, "--images", "2", "--output", picture])
+        #expect(s6 == 0 && FileManager.default.fileExists(atPath: picture), "\(o6)")
+        let (s7, o7) = try Self.run("dino", ["eval", "--checkpoint", dino, "--dataset", "scenes:x"])
+        #expect(s7 != 0 && o7.contains("scenes:x"), "\(o7)")
+    }
+
     /// Bad command-line input to the benchmarks: a thread list with a non-number, and a
     /// `--library` that is missing or is not a shared library, each refused with one clear line.
     @Test func benchmarksRefuseBadThreadListsAndLibraries() throws {

@@ -1,0 +1,40 @@
+import DINOCore
+import DINOData
+import Foundation
+
+/// A trained backbone loaded from a checkpoint, the way `dino eval`, `dino attention` and the
+/// lessons all load one: the teacher of a DINO run (or the backbone of a supervised run), the
+/// same ViT at its initial weights (the random-init baseline), and the normalisation the run
+/// trained with (channel statistics of its training images, `trainLimit` prefix included).
+public struct TrainedModel<K: KernelSet> {
+    public var backbone: ViT<K>
+    public var randomInit: ViT<K>
+    public let config: TrainingConfig
+    public let normalization: Normalization
+    /// The file the weights came from.
+    public let source: String
+
+    /// - Parameters:
+    ///   - path: a `teacher.safetensors` written by `dino train` or a run folder (its latest
+    ///     checkpoint);
+    ///   - train: the run's training set if already loaded (else it is loaded from the config).
+    /// - Throws: errors naming the file: missing, not written by `dino train`, wrong tensors.
+    public init(checkpoint path: String, train: Dataset? = nil) throws {
+        let (tensors, config, source) = try Checkpoint.teacher(at: path)
+        let data = try train ?? DataSources.load(config.dataset, split: .train)
+        var vit = config.vit
+        vit.channels = data.channels
+        vit.dropPathRate = 0
+        // Random init exactly as the run started: the DINO network's backbone of the same seed.
+        randomInit = try DINONetwork<K>(backbone: vit, head: config.headConfig(), seed: config.seed).backbone
+        backbone = randomInit
+        try backbone.load(tensors)
+        let stats = (config.trainLimit.map { data.prefix($0) } ?? data).channelStatistics()
+        normalization = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))
+        self.config = config
+        self.source = source
+    }
+
+    /// "DINO teacher" or "supervised ViT".
+    public var kind: String { config.supervised == true ? "supervised ViT" : "DINO teacher" }
+}
