@@ -143,6 +143,7 @@ struct Trained {
 func train<K: KernelSet>(_ kernels: K.Type) throws -> Trained {
     var run = TrainingRun(config: config, folder: runFolder)
     run.resume = resume
+    run.overwrite = !resume      // the lesson's own run folder: a re-run starts it again
     run.printEvery = max(1, (lesson.quick ? 256 : 15_000) / config.batchSize)
     let t = try run.run(K.self)
     return Trained(steps: t.steps, epochs: t.epochs, itersPerEpoch: t.itersPerEpoch, epochCount: t.epochCount, trainCount: t.train.count,
