@@ -9,6 +9,12 @@ public struct TrainingRun {
     public var config: TrainingConfig
     public var folder: String
     public var resume = false
+    /// Start again in a folder that already holds a run (its checkpoints are deleted first).
+    /// Without it such a folder is refused: a typo in `--out` must not destroy a finished run.
+    public var overwrite = false
+    /// Also keep the checkpoint of every N-th epoch as `checkpointNNNN/` (the official
+    /// `saveckp_freq`, `checkpoint0004.pth`); nil keeps only the latest.
+    public var saveEvery: Int?
     /// Print a progress line every N iterations when stdout is not a terminal.
     public var printEvery = 50
     public var quiet = false
@@ -24,12 +30,17 @@ public struct TrainingRun {
         let test = try DataSources.load(config.dataset, split: .test)
         var trainer = try DINOTrainer<K>(config: config, train: train, test: test,
                                          scenes: try DataSources.sceneGenerator(config.dataset))
-        try Gnuplot.ensureDirectory(folder)
-        if resume {
+        try prepareFolder()
+        if resume && (try? Checkpoint.folder(run: folder)) != nil {
             let checkpoint = try Checkpoint.load(run: folder)
             try trainer.restore(checkpoint)
             say("resumed \(folder) after epoch \(checkpoint.epoch + 1) of \(trainer.epochCount)")
             // Logs on disk are rewritten from the checkpoint: lines of an interrupted epoch go.
+            try writeLogs(trainer)
+        } else if resume {
+            // Stopped before its first checkpoint: the run starts from its beginning, same config.
+            say("\(folder) has no checkpoint yet: starting the run from its beginning with its saved config")
+            try atomicWrite(config.encoded(), to: folder + "/config.json")
             try writeLogs(trainer)
         } else {
             try atomicWrite(config.encoded(), to: folder + "/config.json")
@@ -65,6 +76,7 @@ public struct TrainingRun {
             say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
             try t.checkpoint.save(run: folder)
             say("checkpoint: \(folder)/checkpoint (epoch \(record.epoch + 1))")
+            try keepPeriodic(epoch: record.epoch)
             for result in try TrainingCharts.write(steps: t.steps, epochs: t.epochs, config: config, folder: folder) where !quiet {
                 print(result)
             }
@@ -82,7 +94,7 @@ public struct TrainingRun {
         let test = try DataSources.load(config.dataset, split: .test)
         var trainer = try SupervisedTrainer<K>(config: config, train: train, test: test,
                                                scenes: try DataSources.sceneGenerator(config.dataset))
-        try Gnuplot.ensureDirectory(folder)
+        try prepareFolder()
         try atomicWrite(config.encoded(), to: folder + "/config.json")
         try atomicWrite("", to: folder + "/log.jsonl")
         try atomicWrite("", to: folder + "/epochs.jsonl")
@@ -107,6 +119,7 @@ public struct TrainingRun {
             if let j = record.jaccardTeacher { knn += String(format: ", Jaccard %.1f", j) }
             say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
             try t.checkpoint.save(run: folder)
+            try keepPeriodic(epoch: record.epoch)
         })
         if let accuracy = trainer.accuracy() {
             say(String(format: "classifier test accuracy: %.2f%% (%d test images)", accuracy, trainer.test?.count ?? 0))
@@ -115,6 +128,47 @@ public struct TrainingRun {
     }
 
     private func say(_ s: String) { if !quiet { print(s) } }
+
+    /// Copies the latest checkpoint to `checkpointNNNN` (NNNN = epochs done) when `saveEvery`
+    /// says so: into a temporary folder first, then renamed, so a copy is whole or absent.
+    private func keepPeriodic(epoch: Int) throws {
+        guard let n = saveEvery, n > 0, (epoch + 1) % n == 0 else { return }
+        let fm = FileManager.default
+        let name = String(format: "checkpoint%04d", epoch + 1)
+        let target = folder + "/" + name, temporary = target + ".tmp"
+        try? fm.removeItem(atPath: temporary)
+        do {
+            try fm.copyItem(atPath: folder + "/checkpoint", toPath: temporary)
+            try? fm.removeItem(atPath: target)
+            try fm.moveItem(atPath: temporary, toPath: target)
+        } catch {
+            try? fm.removeItem(atPath: temporary)
+            throw TrainingError("\(target): cannot keep the periodic checkpoint (\(error.localizedDescription)); the latest checkpoint is intact")
+        }
+        say("kept \(target)")
+    }
+
+    /// Creates the run folder, or checks that an existing one may be used: resuming, or
+    /// `overwrite` (which deletes its checkpoints), or a folder that holds no run.
+    private func prepareFolder() throws {
+        try Gnuplot.ensureDirectory(folder)
+        guard !resume else { return }
+        let fm = FileManager.default
+        let marks = ["config.json", "checkpoint", "checkpoint.old"].filter { fm.fileExists(atPath: folder + "/" + $0) }
+        guard !marks.isEmpty else { return }
+        if overwrite {
+            for name in ["checkpoint", "checkpoint.old", "checkpoint.tmp", "evals.jsonl"] { try? fm.removeItem(atPath: folder + "/" + name) }
+            return
+        }
+        var what = "a run"
+        if let text = try? String(contentsOfFile: folder + "/config.json", encoding: .utf8),
+           let saved = try? TrainingConfig.decoded(text, source: folder + "/config.json") {
+            let done = (try? Checkpoint.load(run: folder)).map { "\($0.epoch + 1)" } ?? "0"
+            what = "a run (config \(saved.name), \(done) of \(saved.epochsText) epochs done)"
+        }
+        throw TrainingError("\(folder) already holds \(what); nothing was changed. Continue it with --resume, "
+                            + "choose a new folder, or pass --overwrite to start it again (its checkpoint is deleted)")
+    }
 
     private func writeLogs<K>(_ t: DINOTrainer<K>) throws {
         try atomicWrite(t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"), to: folder + "/log.jsonl")

@@ -38,8 +38,14 @@ struct Train: ParsableCommand {
     @Flag(name: .long, help: "Train the supervised baseline instead: the same backbone and global crops, a linear classifier on the labels (cross-entropy, AdamW).")
     var supervised = false
 
-    @Flag(name: .long, help: "Continue the run in --out from its last checkpoint.")
+    @Flag(name: .long, help: "Continue the run in --out from its last checkpoint (or from its beginning if it has none yet).")
     var resume = false
+
+    @Option(name: .long, help: "Also keep the checkpoint of every N-th epoch as OUT/checkpointNNNN (the latest is always kept).")
+    var saveEvery: Int?
+
+    @Flag(name: .long, help: "Start again in an --out folder that already holds a run, deleting its checkpoint.")
+    var overwrite = false
 
     @Option(name: .long, help: "Kernel core: reference or simd.")
     var kernels: KernelChoice = .simd
@@ -55,7 +61,9 @@ struct Train: ParsableCommand {
         if resume {
             // A resumed run keeps its own settings: every schedule was laid out for its length, so
             // a different --epochs would not continue the same run.
-            let saved = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
+            guard let saved = try? String(contentsOfFile: out + "/config.json", encoding: .utf8) else {
+                throw ValidationError("--resume: \(out)/config.json cannot be read (is \(out) a run folder written by dino train?)")
+            }
             c = try TrainingConfig.decoded(saved, source: out + "/config.json")
             if let epochs, epochs != c.epochs {
                 throw ValidationError("--resume continues \(out) as it was started, with \(c.epochsText) epochs; "
@@ -80,8 +88,16 @@ struct Train: ParsableCommand {
             }
         }
         if let epochs { c.epochs = epochs }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 image, got \(limit)") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
         var run = TrainingRun(config: c, folder: out)
         run.resume = resume
+        run.overwrite = overwrite
+        if let saveEvery {
+            guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1, got \(saveEvery)") }
+            run.saveEvery = saveEvery
+        }
         do {
             switch (kernels, c.supervised == true) {
             case (.reference, false): _ = try run.run(ReferenceKernels.self)

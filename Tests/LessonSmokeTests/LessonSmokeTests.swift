@@ -149,6 +149,35 @@ struct LessonSmokeTests {
         #expect(s7 != 0 && o7.contains("scenes:x"), "\(o7)")
     }
 
+    /// A run folder is never overwritten by accident: a second `dino train` into it is refused,
+    /// naming the run, and leaves its checkpoint as it was; `--overwrite` starts it again;
+    /// `--resume` on a folder stopped before its first checkpoint starts it from the beginning;
+    /// `--resume` on a folder that is no run says so in one line.
+    @Test func runFoldersAreProtected() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-protect-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = dir + "/run"
+        let args = ["train", "--config", "smoke", "--limit", "128", "--epochs", "1", "--out", run]
+        let (s1, o1) = try Self.run("dino", args)
+        #expect(s1 == 0, "\(o1.suffix(2000))")
+        let teacher = run + "/checkpoint/teacher.safetensors"
+        let before = try Data(contentsOf: URL(fileURLWithPath: teacher))
+        let (s2, o2) = try Self.run("dino", args + ["--seed", "5"])
+        #expect(s2 != 0 && o2.contains("already holds a run (config smoke, 1 of 1 epochs done)") && o2.contains("--overwrite"), "\(o2)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: teacher)) == before)
+        let (s3, o3) = try Self.run("dino", args + ["--seed", "5", "--overwrite", "--save-every", "1"])
+        #expect(s3 == 0, "\(o3.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: run + "/checkpoint0001/teacher.safetensors"), "\(o3.suffix(1000))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: teacher)) != before)
+        // Killed before the first checkpoint: only config.json is there.
+        try FileManager.default.removeItem(atPath: run + "/checkpoint")
+        let (s4, o4) = try Self.run("dino", ["train", "--resume", "--out", run])
+        #expect(s4 == 0 && o4.contains("no checkpoint yet"), "\(o4.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: teacher))
+        let (s5, o5) = try Self.run("dino", ["train", "--resume", "--out", dir + "/missing"])
+        #expect(s5 != 0 && o5.contains("missing/config.json cannot be read") && !o5.contains("NSCocoaErrorDomain"), "\(o5)")
+    }
+
     /// Bad command-line input to the benchmarks: a thread list with a non-number, and a
     /// `--library` that is missing or is not a shared library, each refused with one clear line.
     @Test func benchmarksRefuseBadThreadListsAndLibraries() throws {

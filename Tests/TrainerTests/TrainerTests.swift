@@ -162,4 +162,25 @@ struct TrainerTests {
             #expect("\(error)".contains("blurSigmaMax"), "\(error)")
         }
     }
+
+    /// Sizes that the checks divide by, and other out-of-range fields of a config JSON, are
+    /// refused with an error naming the field instead of trapping.
+    @Test func everyBadFieldIsNamed() throws {
+        let cases: [(String, (inout TrainingConfig) -> Void)] = [
+            ("patchSize", { $0.patchSize = 0 }), ("heads", { $0.heads = 0 }), ("dim", { $0.dim = -4 }),
+            ("trainLimit", { $0.trainLimit = -1 }), ("localCount", { $0.localCount = -2 }),
+            ("outDim", { $0.outDim = 0 }), ("lr", { $0.lr = .nan }), ("dropPathRate", { $0.dropPathRate = 1 }),
+            ("evalsPerEpoch", { $0.evalsPerEpoch = 0 }), ("centerMomentum", { $0.centerMomentum = 2 }),
+        ]
+        for (field, change) in cases {
+            var c = Self.tinyConfig()
+            change(&c)
+            do {
+                try c.validate()
+                Issue.record("\(field): accepted")
+            } catch {
+                #expect("\(error)".contains(field), "\(field): \(error)")
+            }
+        }
+    }
 }
