@@ -49,13 +49,14 @@ public struct EvaluationReport: Sendable, Encodable {
         let testF = eval.features(K.self, backbone: &trained.backbone, data: test, normalization: normalization, limit: testSize)
         let model = try eval.knn(K.self, train: trainF, trainLabels: train.labels, test: testF, testLabels: test.labels,
                                  classes: train.classCount, ks: ks)
-        log("  \(trained.kind) k-NN: " + format(model))
+        let short = trained.config.supervised == true ? "supervised ViT" : "teacher"
+        log("  \(short) k-NN: " + format(model))
         var linearTop1: Double?
         if linear {
             let probe = LinearProbe(seed: trained.config.seed)
             linearTop1 = probe.run(K.self, train: trainF, trainLabels: Array(train.labels.prefix(nTrain)),
                                    test: testF, testLabels: Array(test.labels.prefix(nTest)), classes: train.classCount).top1
-            log(String(format: "  \(trained.kind) linear probe: %.2f%%", linearTop1!))
+            log(String(format: "  \(short) linear probe: %.2f%%", linearTop1!))
         }
         let pixels = try eval.knn(K.self, train: eval.pixels(train, normalization: normalization, limit: trainSize),
                                   trainLabels: train.labels, test: eval.pixels(test, normalization: normalization, limit: testSize),
