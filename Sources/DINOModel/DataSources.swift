@@ -48,6 +48,7 @@ public enum DataSources {
             config.size = size
             if parts.count == 2 { config.clutter = Int(parts[1])! }
         }
+        do { try config.validate(itemSize: 28) } catch let error as DataError { throw DataError(name, error.problem) }
         return try SceneGenerator(items: try Dataset.fashionMNIST(split: split), config: config)
     }
 

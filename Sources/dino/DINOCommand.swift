@@ -7,6 +7,7 @@ struct DINOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dino",
         abstract: "DINO (self-distillation with no labels), built by hand: check, benchmark, train, evaluate.",
+        version: "dino-by-hand 0.9.0 (checkpoint format dino-by-hand/1)",
         subcommands: [Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self, Scenes.self])
 }
 

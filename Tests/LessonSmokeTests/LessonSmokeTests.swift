@@ -178,6 +178,11 @@ struct LessonSmokeTests {
         #expect(s5 != 0 && o5.contains("missing/config.json cannot be read") && !o5.contains("NSCocoaErrorDomain"), "\(o5)")
     }
 
+    @Test func versionIsPrinted() throws {
+        let (status, output) = try Self.run("dino", ["--version"])
+        #expect(status == 0 && output.hasPrefix("dino-by-hand "), "\(output)")
+    }
+
     /// Bad command-line input to the benchmarks: a thread list with a non-number, and a
     /// `--library` that is missing or is not a shared library, each refused with one clear line.
     @Test func benchmarksRefuseBadThreadListsAndLibraries() throws {
