@@ -39,6 +39,7 @@ test: setup
 	$(DINO) check
 	@if [ -f Tests/golden/index.json ]; then \
 	  $(DINO) verify Tests/golden --kernels reference && $(DINO) verify Tests/golden --kernels simd; fi
+	bash scripts/kill9_test.sh 16
 
 check: build
 	$(DINO) check
