@@ -3,9 +3,28 @@ import Foundation
 import Synchronization
 
 /// How many threads the SIMD core may use (1 or 2 on this machine). The reference core ignores
-/// it. Set once at start-up (`--threads`); kernels read it on every call.
+/// it. Kernels read it on every call.
+///
+/// Two layers: the process-wide setting (`Threads.count = n`, once at start-up from `--threads`),
+/// and a scoped one (`Threads.with(n) { … }`), a task-local that holds for the closure and
+/// everything it calls on the same task, whatever other tests or tasks set meanwhile. Code that
+/// must run on a given thread count (a parity case, a test) uses the scoped form, so parallel
+/// tests cannot change each other's count.
 public enum Threads {
-    nonisolated(unsafe) public static var count: Int = 2
+    nonisolated(unsafe) private static var global: Int = 2
+    @TaskLocal static var scoped: Int?
+
+    /// The thread count in force here: the innermost ``with(_:_:)``, else the process-wide one.
+    /// Setting it changes the process-wide count (start-up code).
+    public static var count: Int {
+        get { scoped ?? global }
+        set { global = newValue }
+    }
+
+    /// Runs `body` with `threads` SIMD threads, for this task only.
+    public static func with<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(threads, operation: body)
+    }
     static let usePool = getenv("DINO_DISPATCH") == nil
 
     /// Runs `body(chunk)` for `chunks` chunks over up to `count` threads; returns when all are

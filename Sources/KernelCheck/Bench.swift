@@ -158,9 +158,10 @@ public struct BenchResult: Sendable {
 
 /// Runs one case: the SIMD core `runs` times (median), the reference core fewer times when slow.
 public func runBenchmark(_ c: BenchCase, threads: Int, runs: Int, reference: Bool) -> BenchResult {
-    let saved = Threads.count
-    Threads.count = threads
-    defer { Threads.count = saved }
+    Threads.with(threads) { runBenchmarkHere(c, threads: threads, runs: runs, reference: reference) }
+}
+
+private func runBenchmarkHere(_ c: BenchCase, threads: Int, runs: Int, reference: Bool) -> BenchResult {
     let simd = c.prepare(SIMDKernels.self)
     let simdMs = Stats.median(measure(warmup: 2, runs: runs, simd))
     var referenceMs: Double?

@@ -122,11 +122,8 @@ public func compareOutput(_ name: String, reference: Tensor, candidate: Tensor, 
 
 /// Runs `parityCase` on both cores from one seed under `threads` SIMD threads and compares.
 public func compare(_ parityCase: ParityCase, seed: UInt64 = 137, threads: Int = Threads.count) -> ParityReport {
-    let saved = Threads.count
-    Threads.count = threads
-    defer { Threads.count = saved }
     let reference = parityCase.run(ReferenceKernels.self, seed: seed)
-    let simd = parityCase.run(SIMDKernels.self, seed: seed)
+    let simd = Threads.with(threads) { parityCase.run(SIMDKernels.self, seed: seed) }
     precondition(reference.map(\.name) == simd.map(\.name), "parity case \(parityCase.name) returned different outputs per core")
     let outputs = zip(reference, simd).map { r, s in
         compareOutput(r.name, reference: r.value, candidate: s.value, tolerance: r.tolerance)

@@ -15,23 +15,17 @@ struct WorkerPoolTests {
     }
 
     @Test func everyChunkRunsOnceOverManyCalls() {
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        for threads in [2, 3] {
-            Threads.count = threads
+        for threads in [2, 3] { Threads.with(threads) {
             for call in 0..<2000 {
                 let chunks = 1 + call % 17
                 let counts = Counts(chunks)
                 Threads.parallelFor(chunks) { counts.hit($0) }
                 #expect(counts.all == Array(repeating: 1, count: chunks), "call \(call), \(chunks) chunks on \(threads) threads")
             }
-        }
+        } }
     }
 
-    @Test func nestedAndConcurrentCallsStillRunEveryChunk() {
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        Threads.count = 2
+    @Test func nestedAndConcurrentCallsStillRunEveryChunk() { Threads.with(2) {
         let outer = Counts(4), inner = Counts(4 * 5)
         Threads.parallelFor(4) { i in
             outer.hit(i)
@@ -49,13 +43,10 @@ struct WorkerPoolTests {
         }
         group.wait()
         #expect(a.all.allSatisfy { $0 == 1 } && b.all.allSatisfy { $0 == 1 })
-    }
+    } }
 
     /// The chunks really run on more than one thread (the pool is not silently serial).
-    @Test func twoThreadsAreUsed() {
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        Threads.count = 2
+    @Test func twoThreadsAreUsed() { Threads.with(2) {
         let seen = Mutex<Set<String>>([])
         for _ in 0..<200 {
             Threads.parallelFor(2) { _ in
@@ -65,5 +56,16 @@ struct WorkerPoolTests {
             }
         }
         #expect(seen.withLock { $0.count } >= 2)
+    } }
+
+    /// A scoped count holds inside its closure whatever the process-wide count is, and nests.
+    @Test func scopedCountHoldsAndNests() {
+        let global = Threads.count
+        Threads.with(1) {
+            #expect(Threads.count == 1)
+            Threads.with(3) { #expect(Threads.count == 3) }
+            #expect(Threads.count == 1)
+        }
+        #expect(Threads.count == global)
     }
 }

@@ -53,12 +53,8 @@ func withinFiveSigma(_ k: Int, n: Int, p: Double) -> Bool {
 
     @Test func sameSeedSameViewsAndIndependentOfThreadsAndBatch() throws {
         let crop = try MultiCrop(.fashionMNIST(localCount: 3, localSize: 14))
-        let saved = Threads.count
-        defer { Threads.count = saved }
-        Threads.count = 1
-        let a = try crop.batch(images, indices: [0, 1, 2], seed: 42, epoch: 3)
-        Threads.count = 2
-        let b = try crop.batch(images, indices: [0, 1, 2], seed: 42, epoch: 3)
+        let a = try Threads.with(1) { try crop.batch(images, indices: [0, 1, 2], seed: 42, epoch: 3) }
+        let b = try Threads.with(2) { try crop.batch(images, indices: [0, 1, 2], seed: 42, epoch: 3) }
         #expect(a.crops == b.crops && a.parameters == b.parameters)
         // Image 2 alone draws the same views: its stream depends on (seed, epoch, index) only.
         let alone = try crop.batch(images, indices: [2], seed: 42, epoch: 3)
