@@ -249,8 +249,25 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     public static func decoded(_ text: String, source: String) throws -> TrainingConfig {
-        do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) } catch {
-            throw ModelError("\(source): not a training config (\(error))")
+        do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) } catch let error as DecodingError {
+            throw ModelError("\(source): not a training config (\(describe(error)))")
+        } catch {
+            throw ModelError("\(source): not a training config (\(error.localizedDescription))")
+        }
+    }
+
+    /// A decoding error in one line: the field's path and what was wrong, without Swift's internals.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let c): return "field \(path(c.codingPath + [key])) is missing"
+        case .typeMismatch(let type, let c): return "field \(path(c.codingPath)) should be \(type)"
+        case .valueNotFound(let type, let c): return "field \(path(c.codingPath)) is null, expected \(type)"
+        case .dataCorrupted(let c):
+            return c.codingPath.isEmpty ? "not valid JSON" : "field \(path(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
         }
     }
 }

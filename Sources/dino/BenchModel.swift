@@ -25,6 +25,15 @@ struct BenchModel: ParsableCommand {
     @Option(name: .long, help: "Timed SIMD runs.") var simdRuns: Int = 15
     @OptionGroup var threads: ThreadOptions
 
+    func validate() throws {
+        for (name, value) in [("--simd-runs", simdRuns), ("--reference-runs", referenceRuns), ("--batch", batch),
+                              ("--image", image), ("--patch", patch), ("--dim", dim), ("--depth", depth), ("--heads", heads),
+                              ("--out-dim", outDim), ("--hidden", hidden), ("--bottleneck", bottleneck), ("--channels", channels)]
+        where value < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(value)")
+        }
+    }
+
     func run() throws {
         threads.apply()
         if !isOptimizedBuild { print("warning: debug build; use swift run -c release") }

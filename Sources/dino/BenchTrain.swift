@@ -38,7 +38,8 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         let names = config.split(separator: ",").map(String.init)
         let threadCounts = try threadList(threads)
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         if !isOptimizedBuild { print("warning: debug build; use swift run -c release") }
         var rows: [(String, Int, Double, Double?)] = []
         if !json { print("config     thr  images/s   ms/step   GFLOP/s  peak RSS MB   phases (median ms)" + (withData ? "   with data: images/s (ratio)" : "")) }

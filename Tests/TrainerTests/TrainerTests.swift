@@ -30,7 +30,10 @@ struct TrainerTests {
         } catch is Stop {}
     }
 
-    static let train: Dataset = try! Dataset.fashionMNIST(split: .train).prefix(256)
+    /// The first 256 Fashion-MNIST images; a machine without the dataset fails each test that
+    /// needs it with the loader's message (naming the missing file) instead of crashing the run.
+    static let loaded = Result { try Dataset.fashionMNIST(split: .train).prefix(256) }
+    static var train: Dataset { get throws { try loaded.get() } }
 
     static func folder(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-trainer-\(name)-\(UUID().uuidString)").path
@@ -47,7 +50,7 @@ struct TrainerTests {
         c.teacherMomentum = 1
         c.centerMomentum = 1
         c.dropPathRate = 0
-        var trainer = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        var trainer = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         let order = trainer.order(epoch: 0)
         let views = try trainer.batch(epoch: 0, iteration: 0, order: order)
         // The same batch again and again: the student must fit its teacher's targets.
@@ -60,18 +63,18 @@ struct TrainerTests {
     @Test func checkpointRoundTripsAndResumeReproducesTheRun() throws {
         let c = Self.tinyConfig(epochs: 2)
         // Uninterrupted: 2 epochs.
-        var straight = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        var straight = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         try straight.run()
         // Interrupted: 1 epoch, checkpoint, a fresh trainer resumes for the second.
         let run = Self.folder("resume")
         defer { try? FileManager.default.removeItem(atPath: run) }
-        var first = try DINOTrainer<SIMDKernels>(config: { var x = c; x.epochs = 2; return x }(), train: Self.train, test: nil)
+        var first = try DINOTrainer<SIMDKernels>(config: { var x = c; x.epochs = 2; return x }(), train: try Self.train, test: nil)
         try Self.trainFirstEpochAndStop(&first, checkpointingInto: run)
         let saved = try Checkpoint.load(run: run)
         #expect(saved.epoch == 0)
         #expect(saved.teacher.map(\.name) == first.step.teacher.stateDict.map(\.name))
         for (a, b) in zip(saved.teacher, first.step.teacher.stateDict) { #expect(a.tensor == b.tensor, "\(a.name) changed on disk") }
-        var resumed = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        var resumed = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         try resumed.restore(saved)
         #expect(resumed.startEpoch == 1)
         try resumed.run()
@@ -86,7 +89,7 @@ struct TrainerTests {
         // 256 images / batch 32 = 8 iterations an epoch; 1.5 epochs = 12 iterations, the second
         // epoch taking the first 4 batches of its shuffle, every schedule spanning all 12.
         let c = Self.tinyConfig(epochs: 1.5)
-        var straight = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        var straight = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         #expect(straight.itersPerEpoch == 8 && straight.totalIterations == 12 && straight.epochCount == 2)
         #expect(straight.iterations(inEpoch: 0) == 8 && straight.iterations(inEpoch: 1) == 4)
         #expect(straight.lrSchedule.count == 12 && straight.wdSchedule.count == 12 && straight.momentumSchedule.count == 12)
@@ -95,14 +98,14 @@ struct TrainerTests {
         #expect(straight.steps.map(\.iteration) == Array(0..<12))
         #expect(straight.epochs.map(\.epoch) == [0, 1])
         // The cosine ends at the run's end, not at the end of a whole second epoch.
-        let full = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 2), train: Self.train, test: nil)
+        let full = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 2), train: try Self.train, test: nil)
         #expect(straight.lrSchedule.last! < full.lrSchedule[11])
         // Resume after the first (whole) epoch reproduces the partial second one.
         let run = Self.folder("fractional")
         defer { try? FileManager.default.removeItem(atPath: run) }
-        var first = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        var first = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         try Self.trainFirstEpochAndStop(&first, checkpointingInto: run)
-        var resumed = try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil)
+        var resumed = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         try resumed.restore(try Checkpoint.load(run: run))
         try resumed.run()
         #expect(resumed.steps.map(\.loss) == straight.steps.map(\.loss))
@@ -110,9 +113,9 @@ struct TrainerTests {
             #expect(a.tensor == b.tensor, "teacher \(a.name) differs after resume")
         }
         // Too short to make one iteration, or not a positive number: clear errors.
-        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0.01), train: Self.train, test: nil) }
+        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0.01), train: try Self.train, test: nil) }
         do {
-            _ = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0), train: Self.train, test: nil)
+            _ = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0), train: try Self.train, test: nil)
             Issue.record("0 epochs was accepted")
         } catch {
             #expect("\(error)".contains("epochs"), "\(error)")
@@ -122,7 +125,7 @@ struct TrainerTests {
     @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
         let run = Self.folder("nan")
         defer { try? FileManager.default.removeItem(atPath: run) }
-        var trainer = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 3), train: Self.train, test: nil)
+        var trainer = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 3), train: try Self.train, test: nil)
         try Self.trainFirstEpochAndStop(&trainer, checkpointingInto: run)
         // Poison the student: a NaN weight makes the next loss NaN.
         trainer.step.student.updateParameters { i, _, p in if i == 0 { p.value.storage[0] = .nan } }
@@ -148,15 +151,15 @@ struct TrainerTests {
         }
         var c = Self.tinyConfig()
         c.heads = 3                                  // 16 is not divisible by 3
-        #expect(throws: (any Error).self) { try DINOTrainer<SIMDKernels>(config: c, train: Self.train, test: nil) }
+        #expect(throws: (any Error).self) { try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil) }
         var big = Self.tinyConfig()
         big.batchSize = 1000                         // more than the 256 images
-        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: big, train: Self.train, test: nil) }
+        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: big, train: try Self.train, test: nil) }
         #expect(throws: (any Error).self) { try TrainingConfig.preset("no-such-config") }
         var blur = Self.tinyConfig()
         blur.blurSigmaMax = 0.05                     // below the σ range's lower end, 0.1
         do {
-            _ = try DINOTrainer<SIMDKernels>(config: blur, train: Self.train, test: nil)
+            _ = try DINOTrainer<SIMDKernels>(config: blur, train: try Self.train, test: nil)
             Issue.record("a blur range ending below 0.1 was accepted")
         } catch {
             #expect("\(error)".contains("blurSigmaMax"), "\(error)")
@@ -180,6 +183,25 @@ struct TrainerTests {
                 Issue.record("\(field): accepted")
             } catch {
                 #expect("\(error)".contains(field), "\(field): \(error)")
+            }
+        }
+    }
+
+    /// Config JSON errors in one line naming the field, without DecodingError's internals.
+    @Test func configDecodingErrorsNameTheField() throws {
+        var saved = try JSONSerialization.jsonObject(with: Data(Self.tinyConfig().encoded().utf8)) as! [String: Any]
+        saved["epochs"] = "many"
+        let wrongType = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
+        saved.removeValue(forKey: "epochs")
+        let missing = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
+        for (text, words) in [(wrongType, "field epochs should be Double"), (missing, "field epochs is missing"),
+                              ("{ \"epochs\": ", "not valid JSON")] {
+            do {
+                _ = try TrainingConfig.decoded(text, source: "c.json")
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect("\(error)".contains("c.json") && "\(error)".contains(words) && !"\(error)".contains("CodingKeys"),
+                        "\(error)")
             }
         }
     }
