@@ -8,7 +8,7 @@ APT_PACKAGES := gnuplot-nox libpng-dev zlib1g-dev pkg-config dataset-fashion-mni
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DINO         := .build/release/dino
 
-.PHONY: all setup build run test check bench lessons clean
+.PHONY: all setup build run test check bench lessons clean fuzz
 
 all: run
 
@@ -43,6 +43,12 @@ test: setup
 
 check: build
 	$(DINO) check
+
+# libFuzzer + AddressSanitizer on every parser (IDX/gzip, PNG, safetensors, config JSON, golden JSON),
+# FUZZ_SECONDS each; crashes land in .build-fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: build
 	$(DINO) bench kernels --threads 1,2

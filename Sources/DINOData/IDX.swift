@@ -66,9 +66,17 @@ public struct IDXArray: Sendable, Equatable {
             dimensions.append(
                 Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]))
         }
-        let expected = dimensions.reduce(1, *)
         let actual = bytes.count - headerSize
         let shape = dimensions.map(String.init).joined(separator: "x")
+        // Four 32-bit dimensions can overflow Int: a product beyond the file is truncation anyway.
+        var expected = 1
+        for d in dimensions {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw DataError(name, "truncated IDX: header says \(shape), more bytes than any file holds; file holds \(actual)")
+            }
+            expected = product
+        }
         guard actual >= expected else {
             throw DataError(
                 name, "truncated IDX: header says \(shape) (\(expected) bytes of data), file holds \(actual)")

@@ -132,4 +132,16 @@ import Testing
                 "1 bytes after") == true)
         #expect(dataError { _ = try IDXArray.read("/nonexistent/x-idx3") }?.problem == "no such file")
     }
+
+    /// Found by the fuzzer (scripts/fuzz.sh idx): four dimensions of 0xffffffff-ish values made the
+    /// element count overflow Int and trap; it is a truncated file, said so.
+    @Test func fuzzerFoundDimensionOverflowIsAnError() throws {
+        let bytes = [UInt8](Data(base64Encoded: "AAAIBP////////8AAAAAAAAAAAAAAAAAAAAAAAAAkQ==")!)
+        do {
+            _ = try IDXArray.parse(bytes, name: "crash-4a7f1e00")
+            Issue.record("accepted")
+        } catch let error as DataError {
+            #expect(error.path == "crash-4a7f1e00" && error.problem.contains("truncated IDX"), "\(error)")
+        }
+    }
 }
