@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz the parsers with libFuzzer + AddressSanitizer (the Swift toolchain's -sanitize=fuzzer,address):
 # idx (IDX behind gzip), png (libpng), safetensors, config (training-config JSON), golden (a
-# golden-vector case file). Targets are in Fuzz/, seed corpora in Fuzz/corpus/<target>/.
+# golden-vector case file). Targets are in Tests/Fuzz/, seed corpora in Tests/Fuzz/corpus/<target>/.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]     (default 60 s, every target)
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh 0 idx               (a number of executions instead of a time)
@@ -28,11 +28,11 @@ failed=0
 for t in "${TARGETS[@]}"; do
     exe="$SCRATCH/fuzz-$t"
     swiftc -O -parse-as-library -sanitize=fuzzer,address -I "$OUT/Modules" -I Sources/CZlib -I Sources/CLibPNG \
-        -Xcc -march=x86-64-v3 Fuzz/$t.swift $objects -lz -lpng16 -o "$exe" >> "$LINKLOG" 2>&1 \
+        -Xcc -march=x86-64-v3 Tests/Fuzz/$t.swift $objects -lz -lpng16 -o "$exe" >> "$LINKLOG" 2>&1 \
         || { cat "$LINKLOG"; echo "$t: cannot build the fuzz target"; exit 1; }
     corpus="$SCRATCH/corpus/$t"
     mkdir -p "$corpus" "$SCRATCH/crashes/$t"
-    cp Fuzz/corpus/$t/* "$corpus"/ 2>/dev/null || true
+    cp Tests/Fuzz/corpus/$t/* "$corpus"/ 2>/dev/null || true
     log="$SCRATCH/fuzz-$t.log"
     if [ -n "${FUZZ_RUNS:-}" ]; then limit=(-runs="$FUZZ_RUNS"); what="$FUZZ_RUNS runs"; else limit=(-max_total_time="$SECONDS_PER_TARGET"); what="${SECONDS_PER_TARGET} s"; fi
     SECONDS=0
