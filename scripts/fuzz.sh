@@ -36,7 +36,7 @@ for t in "${TARGETS[@]}"; do
     log="$SCRATCH/fuzz-$t.log"
     if [ -n "${FUZZ_RUNS:-}" ]; then limit=(-runs="$FUZZ_RUNS"); what="$FUZZ_RUNS runs"; else limit=(-max_total_time="$SECONDS_PER_TARGET"); what="${SECONDS_PER_TARGET} s"; fi
     SECONDS=0
-    if "$exe" "${limit[@]}" -max_len=65536 -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 \
+    if ASAN_OPTIONS=detect_leaks=0 "$exe" "${limit[@]}" -max_len=65536 -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 \
         -artifact_prefix="$SCRATCH/crashes/$t/" "$corpus" > "$log" 2>&1; then status=ok; else status=CRASH; failed=$((failed + 1)); fi
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     echo "$t: $runs executions in ${SECONDS} s (limit $what): $status$( [ $status = ok ] || echo " (see $log and $SCRATCH/crashes/$t/)")"
