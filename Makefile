@@ -40,6 +40,7 @@ test: setup
 	@if [ -f Tests/golden/index.json ]; then \
 	  $(DINO) verify Tests/golden --kernels reference && $(DINO) verify Tests/golden --kernels simd; fi
 	bash scripts/kill9_test.sh 16
+	bash scripts/full_disk_test.sh
 
 check: build
 	$(DINO) check

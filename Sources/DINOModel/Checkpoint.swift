@@ -59,7 +59,20 @@ public struct Checkpoint {
         let fm = FileManager.default
         try Gnuplot.ensureDirectory(run)
         try? fm.removeItem(atPath: temporary)
-        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        do { try writeFiles(into: temporary) } catch {
+            try? fm.removeItem(atPath: temporary)      // a full disk keeps the last good checkpoint, and its room
+            throw error
+        }
+        // Swap: checkpoint → checkpoint.old, checkpoint.tmp → checkpoint, drop the old one.
+        try? fm.removeItem(atPath: previous)
+        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: previous) }
+        try fm.moveItem(atPath: temporary, toPath: final)
+        try? fm.removeItem(atPath: previous)
+    }
+
+    /// The four files of a checkpoint, into `temporary`.
+    private func writeFiles(into temporary: String) throws {
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         let configJSON = try config.encoded()
         let meta = ["format": "dino-by-hand/1", "epoch": String(epoch), "dino_config": configJSON]
         try Safetensors.write(teacher, metadata: meta.merging(["network": "teacher"]) { a, _ in a }, to: temporary + "/teacher.safetensors")
@@ -69,11 +82,6 @@ public struct Checkpoint {
         encoder.outputFormatting = [.sortedKeys]
         try atomicWrite(encoder.encode(State(epoch: epoch, config: config, steps: steps, epochs: epochs, evaluations: evaluations)),
                         to: temporary + "/state.json")
-        // Swap: checkpoint → checkpoint.old, checkpoint.tmp → checkpoint, drop the old one.
-        try? fm.removeItem(atPath: previous)
-        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: previous) }
-        try fm.moveItem(atPath: temporary, toPath: final)
-        try? fm.removeItem(atPath: previous)
     }
 
     /// The checkpoint folder of a run (or `checkpoint.old` if a swap was interrupted).
