@@ -63,9 +63,13 @@ public struct Checkpoint {
             try? fm.removeItem(atPath: temporary)      // a full disk keeps the last good checkpoint, and its room
             throw error
         }
-        // Swap: checkpoint → checkpoint.old, checkpoint.tmp → checkpoint, drop the old one.
-        try? fm.removeItem(atPath: previous)
-        if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: previous) }
+        // Swap: checkpoint → checkpoint.old, checkpoint.tmp → checkpoint, drop the old one. A
+        // checkpoint.old left by an interrupted swap (no checkpoint beside it) is the last good one:
+        // it is only dropped once the new checkpoint is in place.
+        if fm.fileExists(atPath: final) {
+            try? fm.removeItem(atPath: previous)
+            try fm.moveItem(atPath: final, toPath: previous)
+        }
         try fm.moveItem(atPath: temporary, toPath: final)
         try? fm.removeItem(atPath: previous)
     }
