@@ -79,7 +79,7 @@ let generator: SceneGenerator
 let bank: Dataset, test: Dataset
 do {
     generator = try DataSources.sceneGenerator(config.dataset)!
-    bank = try DataSources.load(config.dataset, split: .train)
+    bank = DataSources.fixedScenes(generator, spec: config.dataset, split: .train)
     test = try DataSources.load(config.dataset, split: .test)
 } catch { fail("the scenes need Fashion-MNIST (make installs dataset-fashion-mnist): \(error)") }
 let s = generator.config.size, plane = s * s

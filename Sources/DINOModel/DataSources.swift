@@ -18,10 +18,7 @@ public enum DataSources {
     public static let sceneBankSeed: UInt64 = 1, sceneTestSeed: UInt64 = 2
 
     public static func load(_ name: String, split: Dataset.Split) throws -> Dataset {
-        if let generator = try sceneGenerator(name, split: split) {
-            return generator.dataset(seed: split == .train ? sceneBankSeed : sceneTestSeed,
-                                     name: "\(name) \(split == .train ? "bank" : "test")")
-        }
+        if let generator = try sceneGenerator(name, split: split) { return fixedScenes(generator, spec: name, split: split) }
         if name == "fashion-mnist" { return try Dataset.fashionMNIST(split: split) }
         if name.hasPrefix("idx:") { return try Dataset.fashionMNIST(split: split, directory: String(name.dropFirst(4))) }
         if name.hasPrefix("cifar10:") { return try Dataset.cifar10(directory: String(name.dropFirst(8)), split: split) }
@@ -30,6 +27,19 @@ public enum DataSources {
         }
         if name.hasPrefix("synthetic-") { return try synthetic(name, count: split == .train ? 4096 : 512, seed: split == .train ? 1 : 2) }
         throw DataError(name, "unknown dataset: use fashion-mnist, scenes, idx:DIR, cifar10:DIR, folder:DIR or synthetic-rgb32")
+    }
+
+    /// The fixed scenes of `generator` (made from the items of `split`): the k-NN bank or the test set.
+    public static func fixedScenes(_ generator: SceneGenerator, spec: String, split: Dataset.Split) -> Dataset {
+        generator.dataset(seed: split == .train ? sceneBankSeed : sceneTestSeed,
+                          name: "\(spec) \(split == .train ? "bank" : "test")")
+    }
+
+    /// The training split of `spec` and, for scenes, its generator: the bank is made from the
+    /// generator's items, so Fashion-MNIST is read once.
+    public static func training(_ spec: String) throws -> (train: Dataset, scenes: SceneGenerator?) {
+        if let generator = try sceneGenerator(spec) { return (fixedScenes(generator, spec: spec, split: .train), generator) }
+        return (try load(spec, split: .train), nil)
     }
 
     /// The scene generator of a `scenes[:S[,CLUTTER]]` spec over the Fashion-MNIST items of

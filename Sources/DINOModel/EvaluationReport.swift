@@ -31,10 +31,11 @@ public struct EvaluationReport: Sendable, Encodable {
         _ kernels: K.Type, checkpoint: String, dataset: String? = nil, trainSize: Int?, testSize: Int?,
         jaccardSize: Int? = nil, linear: Bool, log: (String) -> Void = { _ in }
     ) throws -> EvaluationReport {
-        let (_, savedConfig, _) = try Checkpoint.teacher(at: checkpoint)
+        let loaded = try Checkpoint.teacher(at: checkpoint)
+        let savedConfig = loaded.config
         let spec = dataset ?? savedConfig.dataset
         let ownTrain = try DataSources.load(savedConfig.dataset, split: .train)
-        var trained = try TrainedModel<K>(checkpoint: checkpoint, train: ownTrain)
+        var trained = try TrainedModel<K>(loaded: loaded, train: ownTrain)
         let train = spec == savedConfig.dataset ? ownTrain : try DataSources.load(spec, split: .train)
         let test = try DataSources.load(spec, split: .test)
         guard train.channels == ownTrain.channels else {

@@ -55,15 +55,12 @@ public struct SupervisedTrainer<K: KernelSet> {
         crop.blurProbabilityGlobal2 = 0
         crop.solarizeProbability = 0
         multiCrop = try MultiCrop(crop)
-        itersPerEpoch = self.train.count / config.batchSize
-        totalIterations = config.totalIterations(itersPerEpoch: itersPerEpoch)
-        guard totalIterations >= 1 else {
-            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
-        }
-        epochCount = (totalIterations + itersPerEpoch - 1) / itersPerEpoch
-        let warm = min(totalIterations, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded()))
+        let layout = try TrainingData.layout(config, count: self.train.count)
+        itersPerEpoch = layout.itersPerEpoch
+        totalIterations = layout.total
+        epochCount = layout.epochCount
         lrSchedule = Schedule.cosine(base: config.scaledLR, final: config.minLR, epochs: totalIterations, itersPerEpoch: 1,
-                                     warmupEpochs: warm)
+                                     warmupEpochs: layout.warmup)
         let all = backbone.parameters + classifier
         firstMoments = all.map { Tensor(shape: $0.value.shape) }
         secondMoments = firstMoments
@@ -124,18 +121,13 @@ public struct SupervisedTrainer<K: KernelSet> {
     public mutating func accuracy(limit: Int? = nil) -> Double? {
         guard let test else { return nil }
         let n = min(limit ?? test.count, test.count)
-        var correct = 0, start = 0
-        while start < n {
-            let count = min(500, n - start)
-            let x = Evaluator().normalized(test.tensor(Array(start..<(start + count))), normalization)
-            let f = backbone.forward(x, training: false)
-            var logits = Tensor(shape: [count, classifier[0].value.shape[0]])
-            Linear<K>.forward(f, weight: classifier[0].value, bias: classifier[1].value, into: &logits)
-            for r in 0..<count {
-                let row = logits.row(r)
-                if row.indices.max(by: { row[$0] < row[$1] }) == test.labels[start + r] { correct += 1 }
-            }
-            start += count
+        let features = Evaluator().features(K.self, backbone: &backbone, data: test, normalization: normalization, limit: n)
+        var logits = Tensor(shape: [n, classifier[0].value.shape[0]])
+        Linear<K>.forward(features, weight: classifier[0].value, bias: classifier[1].value, into: &logits)
+        var correct = 0
+        for r in 0..<n {
+            let row = logits.row(r)
+            if row.indices.max(by: { row[$0] < row[$1] }) == test.labels[r] { correct += 1 }
         }
         return 100 * Double(correct) / Double(max(n, 1))
     }
@@ -147,18 +139,14 @@ public struct SupervisedTrainer<K: KernelSet> {
     ) throws {
         for epoch in 0..<epochCount {
             let started = Date()
-            var rng = SplitMix64(seed: MultiCrop.streamSeed(seed: config.seed ^ 0x5EED, epoch: epoch, index: -1))
-            var order = Array(0..<train.count)
-            order.shuffle(using: &rng)
+            let order = TrainingData.order(config, count: train.count, epoch: epoch)
             let iterations = min(itersPerEpoch, totalIterations - epoch * itersPerEpoch)
             var lossSum = 0.0
             for i in 0..<iterations {
                 let t0 = Date()
                 let indices = Array(order[i * config.batchSize..<(i + 1) * config.batchSize])
-                let views = try scenes.map {
-                    try multiCrop.batch($0.source(seed: config.seed ^ 0x5CE7E5, epoch: epoch), indices: indices,
-                                        seed: config.seed, epoch: epoch)
-                } ?? multiCrop.batch(train, indices: indices, seed: config.seed, epoch: epoch)
+                let views = try TrainingData.batch(multiCrop, train: train, scenes: scenes, config: config, indices: indices,
+                                                   epoch: epoch)
                 let it = epoch * itersPerEpoch + i
                 let loss = step(images: views.crops[0], labels: indices.map { train.labels[$0] }, lr: Float(lrSchedule[it]))
                 guard loss.isFinite else {
@@ -200,24 +188,5 @@ public struct SupervisedTrainer<K: KernelSet> {
         optimizer.append(("adam_steps", Tensor(shape: [adamSteps.count], adamSteps.map(Float.init))))
         return Checkpoint(config: config, epoch: epochs.count - 1, student: tensors, teacher: tensors, optimizer: optimizer,
                           steps: steps, epochs: epochs)
-    }
-}
-
-extension ViT {
-    /// Loads the backbone tensors `prefix + name` of a state dict (the other tensors, a DINO
-    /// head or a classifier, are left alone). Every backbone tensor must be there with its shape.
-    public mutating func load(_ tensors: [String: Tensor], prefix: String = "backbone.") throws {
-        for p in parameters {
-            guard let t = tensors[prefix + p.name] ?? tensors["module." + prefix + p.name] else {
-                throw CheckpointError.missingTensor(prefix + p.name, count: 1)
-            }
-            guard t.shape == p.value.shape else {
-                throw CheckpointError.wrongShape(prefix + p.name, expected: p.value.shape, found: t.shape)
-            }
-        }
-        for i in parameters.indices {
-            let name = prefix + parameters[i].name
-            parameters[i].value = tensors[name] ?? tensors["module." + name]!
-        }
     }
 }

@@ -20,7 +20,12 @@ public struct TrainedModel<K: KernelSet> {
     ///   - train: the run's training set if already loaded (else it is loaded from the config).
     /// - Throws: errors naming the file: missing, not written by `dino train`, wrong tensors.
     public init(checkpoint path: String, train: Dataset? = nil) throws {
-        let (tensors, config, source) = try Checkpoint.teacher(at: path)
+        try self.init(loaded: try Checkpoint.teacher(at: path), train: train)
+    }
+
+    /// The same from a checkpoint already read with ``Checkpoint/teacher(at:)``.
+    public init(loaded: (tensors: [String: Tensor], config: TrainingConfig, source: String), train: Dataset? = nil) throws {
+        let (tensors, config, source) = loaded
         let data = try train ?? DataSources.load(config.dataset, split: .train)
         var vit = config.vit
         vit.channels = data.channels

@@ -18,6 +18,39 @@ enum TrainingData {
         return s
     }
 
+    /// The iteration layout of a run over `count` images: `drop_last` batches per epoch (the
+    /// official loader drops the incomplete last batch), the whole run's iterations
+    /// (`epochs·itersPerEpoch` rounded), the epochs visited, and the lr warm-up in iterations.
+    static func layout(_ config: TrainingConfig, count: Int) throws
+        -> (itersPerEpoch: Int, total: Int, epochCount: Int, warmup: Int)
+    {
+        let itersPerEpoch = count / config.batchSize
+        let total = config.totalIterations(itersPerEpoch: itersPerEpoch)
+        guard total >= 1 else {
+            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
+        }
+        return (itersPerEpoch, total, (total + itersPerEpoch - 1) / itersPerEpoch,
+                min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded())))
+    }
+
+    /// The data order of `epoch`: a shuffle seeded by (seed, epoch), independent of any other state.
+    static func order(_ config: TrainingConfig, count: Int, epoch: Int) -> [Int] {
+        var rng = SplitMix64(seed: MultiCrop.streamSeed(seed: config.seed ^ 0x5EED, epoch: epoch, index: -1))
+        var order = Array(0..<count)
+        order.shuffle(using: &rng)
+        return order
+    }
+
+    /// The views of `indices` in `epoch`: from fresh scenes when the run has them, else from `train`.
+    static func batch(_ multiCrop: MultiCrop, train: Dataset, scenes: SceneGenerator?, config: TrainingConfig,
+                      indices: [Int], epoch: Int) throws -> MultiCropBatch {
+        if let scenes {
+            return try multiCrop.batch(scenes.source(seed: config.seed ^ 0x5CE7E5, epoch: epoch), indices: indices,
+                                       seed: config.seed, epoch: epoch)
+        }
+        return try multiCrop.batch(train, indices: indices, seed: config.seed, epoch: epoch)
+    }
+
     /// The multi-crop recipe of a run: the config's sizes and scales, the training set's own
     /// channel statistics for normalisation (ImageNet's for ImageNet).
     static func crops(_ config: TrainingConfig, train: Dataset) -> MultiCropConfig {
@@ -129,15 +162,11 @@ public struct DINOTrainer<K: KernelSet> {
         step = DINOTrainStep(student: network, studentTemperature: config.studentTemperature,
                              centerMomentum: config.centerMomentum)
         multiCrop = try MultiCrop(TrainingData.crops(config, train: self.train))
-        // drop_last: the official loader drops the incomplete last batch.
-        itersPerEpoch = self.train.count / config.batchSize
-        let total = config.totalIterations(itersPerEpoch: itersPerEpoch)
-        guard total >= 1 else {
-            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
-        }
+        let layout = try TrainingData.layout(config, count: self.train.count)
+        itersPerEpoch = layout.itersPerEpoch
+        let total = layout.total, warm = layout.warmup
         totalIterations = total
-        epochCount = (total + itersPerEpoch - 1) / itersPerEpoch
-        let warm = min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded()))
+        epochCount = layout.epochCount
         // Schedule.cosine with one "epoch" per iteration gives warm-up lengths in iterations.
         lrSchedule = Schedule.cosine(base: config.scaledLR, final: config.minLR, epochs: total, itersPerEpoch: 1,
                                      warmupEpochs: warm)
@@ -156,12 +185,7 @@ public struct DINOTrainer<K: KernelSet> {
     }
 
     /// The data order of `epoch`: a shuffle seeded by (seed, epoch), independent of any other state.
-    public func order(epoch: Int) -> [Int] {
-        var rng = SplitMix64(seed: MultiCrop.streamSeed(seed: config.seed ^ 0x5EED, epoch: epoch, index: -1))
-        var order = Array(0..<train.count)
-        order.shuffle(using: &rng)
-        return order
-    }
+    public func order(epoch: Int) -> [Int] { TrainingData.order(config, count: train.count, epoch: epoch) }
 
     /// The settings of iteration `it` (global index) in `epoch`.
     public func hyper(iteration it: Int, epoch: Int) -> TrainStepHyper {
@@ -175,11 +199,7 @@ public struct DINOTrainer<K: KernelSet> {
     /// The multi-crop views of iteration `i` of `epoch`.
     public func batch(epoch: Int, iteration i: Int, order: [Int]) throws -> MultiCropBatch {
         let indices = Array(order[i * config.batchSize..<(i + 1) * config.batchSize])
-        if let scenes {
-            return try multiCrop.batch(scenes.source(seed: config.seed ^ 0x5CE7E5, epoch: epoch), indices: indices,
-                                       seed: config.seed, epoch: epoch)
-        }
-        return try multiCrop.batch(train, indices: indices, seed: config.seed, epoch: epoch)
+        return try TrainingData.batch(multiCrop, train: train, scenes: scenes, config: config, indices: indices, epoch: epoch)
     }
 
     /// Runs one iteration; throws when the loss is not finite (the run stops, the last good

@@ -26,10 +26,9 @@ public struct TrainingRun {
 
     /// Trains and returns the finished trainer (its teacher is the model to evaluate).
     public func run<K: KernelSet>(_ kernels: K.Type) throws -> DINOTrainer<K> {
-        let train = try DataSources.load(config.dataset, split: .train)
+        let (train, scenes) = try DataSources.training(config.dataset)
         let test = try DataSources.load(config.dataset, split: .test)
-        var trainer = try DINOTrainer<K>(config: config, train: train, test: test,
-                                         scenes: try DataSources.sceneGenerator(config.dataset))
+        var trainer = try DINOTrainer<K>(config: config, train: train, test: test, scenes: scenes)
         try prepareFolder()
         if resume && (try? Checkpoint.folder(run: folder)) != nil {
             let checkpoint = try Checkpoint.load(run: folder)
@@ -90,10 +89,9 @@ public struct TrainingRun {
         guard !resume else {
             throw TrainingError("--resume is not supported for a supervised run; start it again in a new folder")
         }
-        let train = try DataSources.load(config.dataset, split: .train)
+        let (train, scenes) = try DataSources.training(config.dataset)
         let test = try DataSources.load(config.dataset, split: .test)
-        var trainer = try SupervisedTrainer<K>(config: config, train: train, test: test,
-                                               scenes: try DataSources.sceneGenerator(config.dataset))
+        var trainer = try SupervisedTrainer<K>(config: config, train: train, test: test, scenes: scenes)
         try prepareFolder()
         try atomicWrite(config.encoded(), to: folder + "/config.json")
         try atomicWrite("", to: folder + "/log.jsonl")

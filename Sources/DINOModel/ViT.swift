@@ -531,3 +531,22 @@ public struct ViT<K: KernelSet> {
         return scratch
     }
 }
+
+extension ViT {
+    /// Loads the backbone tensors `prefix + name` of a state dict (the other tensors, a DINO
+    /// head or a classifier, are left alone). Every backbone tensor must be there with its shape.
+    public mutating func load(_ tensors: [String: Tensor], prefix: String = "backbone.") throws {
+        for p in parameters {
+            guard let t = tensors[prefix + p.name] ?? tensors["module." + prefix + p.name] else {
+                throw CheckpointError.missingTensor(prefix + p.name, count: 1)
+            }
+            guard t.shape == p.value.shape else {
+                throw CheckpointError.wrongShape(prefix + p.name, expected: p.value.shape, found: t.shape)
+            }
+        }
+        for i in parameters.indices {
+            let name = prefix + parameters[i].name
+            parameters[i].value = tensors[name] ?? tensors["module." + name]!
+        }
+    }
+}
