@@ -394,8 +394,15 @@ public enum GoldenRunner {
 
     static func knn<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let train = try c.input("train_features"), test = try c.input("test_features")
-        let trainLabels = try c.input("train_labels").storage.map { Int($0) }
-        let testLabels = try c.input("test_labels").storage.map { Int($0) }
+        func labels(_ name: String) throws -> [Int] {
+            let values = try c.input(name).storage
+            guard values.allSatisfy({ $0 >= 0 && $0 < 1_000_000 && $0.rounded() == $0 }) else {
+                throw GoldenError(file: c.path, problem: "\(name) must hold whole class numbers ≥ 0")
+            }
+            return values.map { Int($0) }
+        }
+        let trainLabels = try labels("train_labels")
+        let testLabels = try labels("test_labels")
         let r = try WeightedKNN.classify(K.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
                                          k: try c.integer("k"), temperature: Float(try c.number("T")),
                                          classes: try c.integer("num_classes"))

@@ -29,6 +29,10 @@ enum TrainingData {
         guard total >= 1 else {
             throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
         }
+        guard total <= 10_000_000 else {
+            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations would be \(total) iterations; "
+                                + "at most 10000000 are allowed (fewer epochs, a larger batch or more images)")
+        }
         return (itersPerEpoch, total, (total + itersPerEpoch - 1) / itersPerEpoch,
                 min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded())))
     }
@@ -320,8 +324,9 @@ public struct DINOTrainer<K: KernelSet> {
             v.append(b)
         }
         guard let steps = optimizer["adam_steps"], steps.count == names.count,
+              steps.storage.allSatisfy({ $0 >= 0 && $0 <= 1e9 && $0.rounded() == $0 }),
               let center = optimizer["dino_loss.center"], center.shape == step.loss.center.shape
-        else { throw TrainingError("checkpoint optimiser state lacks adam_steps or dino_loss.center") }
+        else { throw TrainingError("checkpoint optimiser state lacks adam_steps (whole step counts) or dino_loss.center") }
         step.firstMoments = m
         step.secondMoments = v
         step.adamSteps = steps.storage.map { Int($0) }

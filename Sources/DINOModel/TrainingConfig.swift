@@ -127,6 +127,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if !(warmupTeacherTemperature > 0) { try fail("warmupTeacherTemperature must be > 0") }
         if !(epochs > 0) || !epochs.isFinite { try fail("epochs must be a positive number, got \(epochs)") }
         if globalScale.count != 2 || localScale.count != 2 { try fail("scales are [min, max] pairs") }
+        for (field, scale) in [("globalScale", globalScale), ("localScale", localScale)]
+        where !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1) {
+            try fail("\(field) must be [min, max] with 0 < min ≤ max ≤ 1 (fractions of the image area), got \(scale)")
+        }
         if !(teacherTemperature > 0) || !(studentTemperature > 0) { try fail("temperatures must be > 0") }
         if !(0...1).contains(teacherMomentum) { try fail("teacherMomentum must lie in [0, 1]") }
         if globalSize % patchSize != 0 && globalSize < patchSize { try fail("global crops smaller than a patch") }
@@ -134,6 +138,49 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if dim % heads != 0 { try fail("dim \(dim) is not divisible by heads \(heads)") }
         if let n = evalsPerEpoch, !(1...100).contains(n) { try fail("evalsPerEpoch must lie in 1...100, got \(n)") }
         if let m = blurSigmaMax, !(m >= 0.1) { try fail("blurSigmaMax must be ≥ 0.1 (σ ~ U[0.1, max]), got \(m)") }
+        // Upper bounds: far above anything that trains on one CPU, low enough that no size
+        // product below overflows or asks the allocator for terabytes.
+        for (field, value, most) in [("imageSize", imageSize, 1024), ("globalSize", globalSize, 1024),
+                                     ("localSize", localSize, 1024), ("patchSize", patchSize, 1024),
+                                     ("dim", dim, 4096), ("depth", depth, 64), ("heads", heads, 64),
+                                     ("headHidden", headHidden, 16_384), ("headBottleneck", headBottleneck, 4096),
+                                     ("outDim", outDim, 262_144), ("localCount", localCount, 32),
+                                     ("batchSize", batchSize, 65_536), ("knnTrainSize", knnTrainSize, 10_000_000),
+                                     ("knnTestSize", knnTestSize, 10_000_000)] where value > most {
+            try fail("\(field) must be at most \(most), got \(value)")
+        }
+        if mlpRatio > 16 { try fail("mlpRatio must be at most 16, got \(mlpRatio)") }
+        for (field, value) in [("epochs", epochs), ("warmupEpochs", warmupEpochs), ("freezeLastLayerEpochs", freezeLastLayerEpochs),
+                               ("warmupTeacherTemperatureEpochs", Double(warmupTeacherTemperatureEpochs))] where value > 100_000 {
+            try fail("\(field) must be at most 100000, got \(String(format: "%g", value))")
+        }
+        if patchSize > globalSize { try fail("patchSize \(patchSize) is larger than the global crops (\(globalSize) px)") }
+        let need = estimatedTrainingBytes
+        let have = ProcessInfo.processInfo.physicalMemory
+        if need > Double(have) {
+            try fail(String(format: "a training step would need about %.1f GiB of memory and this machine has %.1f GiB; "
+                            + "lower batchSize (%d), dim (%d), outDim (%d) or the crop sizes",
+                            need / 1_073_741_824, Double(have) / 1_073_741_824, batchSize, dim, outDim))
+        }
+    }
+
+    /// A rough lower estimate of a training step's memory in bytes: student and teacher parameters
+    /// with gradients and two AdamW moments, and the activations the backward pass keeps (per
+    /// token and block: q, k, v, the attention rows, the MLP's hidden layer, two LayerNorms and
+    /// residuals; per crop row the head's hidden layers and logits). Only used to refuse a config
+    /// that cannot fit before it allocates; real runs use more (workspaces, data, the k-NN bank).
+    public var estimatedTrainingBytes: Double {
+        let d = Double(dim), hidden = Double(headHidden), tokensG = Double((globalSize / patchSize) * (globalSize / patchSize) + 1)
+        let tokensL = Double((localSize / max(patchSize, 1)) * (localSize / max(patchSize, 1)) + 1)
+        let mlp = d * mlpRatio
+        let block = 4 * d * d + 2 * d * mlp
+        let head = d * hidden + hidden * hidden + hidden * Double(headBottleneck) + Double(headBottleneck * outDim)
+        let parameters = Double(depth) * block + head + Double(patchSize * patchSize) * d + tokensG * d
+        let tokens = Double(batchSize) * (2 * tokensG + Double(localCount) * tokensL)
+        let perToken = Double(depth) * (8 * d + 2 * mlp) + Double(depth * heads) * tokensG
+        let rows = Double(batchSize) * Double(2 + localCount)
+        let perRow = 3 * hidden + Double(headBottleneck) + 3 * Double(outDim)
+        return 4 * (5 * parameters + tokens * perToken + rows * perRow)
     }
 
     /// The named presets of `dino train --config NAME` and `dino bench train --config NAME`.
@@ -250,10 +297,34 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public static func decoded(_ text: String, source: String) throws -> TrainingConfig {
         do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) } catch let error as DecodingError {
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let field = badField(text) {
+                // Foundation reports a value of the wrong kind (1.5 for a whole number, a number
+                // too large for its type) as "not valid JSON" without a field; find the field.
+                throw ModelError("\(source): not a training config (field \(field.key): \(field.value) is not a valid value for it)")
+            }
             throw ModelError("\(source): not a training config (\(describe(error)))")
         } catch {
             throw ModelError("\(source): not a training config (\(error.localizedDescription))")
         }
+    }
+
+    /// The first field of a well-formed JSON object whose value alone makes a default config fail
+    /// to decode (nil if the text is not a JSON object or no single field is to blame).
+    static func badField(_ text: String) -> (key: String, value: String)? {
+        guard let given = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+              let defaults = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as? [String: Any]
+        else { return nil }
+        for key in given.keys.sorted() {
+            var trial = defaults
+            trial[key] = given[key]
+            guard let data = try? JSONSerialization.data(withJSONObject: trial) else { continue }
+            if (try? JSONDecoder().decode(TrainingConfig.self, from: data)) == nil {
+                let value = (try? JSONSerialization.data(withJSONObject: given[key]!, options: .fragmentsAllowed))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(given[key]!)"
+                return (key, value)
+            }
+        }
+        return nil
     }
 
     /// A decoding error in one line: the field's path and what was wrong, without Swift's internals.

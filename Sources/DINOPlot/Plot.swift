@@ -177,6 +177,10 @@ public enum Gnuplot {
     }
 
     public static func ensureDirectory(_ directory: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PlotError(description: "\(directory): exists and is not a folder")
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -31,6 +31,8 @@ struct BenchKernels: ParsableCommand {
     func run() throws {
         let threadCounts = try threadList(threads)
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        let cases = BenchCase.kernelSuite.filter { op == nil || $0.op.contains(op!) }
+        guard !cases.isEmpty else { throw ValidationError("--op \(op!): no benchmark matches; the ops are \(Set(BenchCase.kernelSuite.map { String($0.op.split(separator: " ")[0]) }).sorted().joined(separator: ", "))") }
         let log: (String) -> Void = { line in
             if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
@@ -48,8 +50,6 @@ struct BenchKernels: ParsableCommand {
         }
         log("parity: \(parity.count) cases PASS at threads \(threadCounts); CPU: \(cpuModel)")
 
-        let cases = BenchCase.kernelSuite.filter { op == nil || $0.op.contains(op!) }
-        guard !cases.isEmpty else { throw ValidationError("no benchmark matches '\(op!)'") }
         if !json {
             print("op                  shape            thr   reference ms      SIMD ms   speed-up    GFLOP/s")
         }

@@ -16,9 +16,9 @@ struct Train: ParsableCommand {
         discussion: "Writes OUT/config.json, OUT/log.jsonl, OUT/epochs.jsonl, OUT/checkpoint/ (every epoch, atomic) and OUT/plots/.")
 
     @Option(name: .long, help: ArgumentHelp(
-        "Preset (\(TrainingConfig.presets.keys.sorted().joined(separator: ", "))) or a JSON file of settings.",
+        "Preset (\(TrainingConfig.presets.keys.sorted().joined(separator: ", ")); default: default) or a JSON file of settings.",
         discussion: "A JSON file has the fields of a run's config.json: copy one, edit it, pass its path."))
-    var config: String = "default"
+    var config: String?
 
     @Option(name: .long, help: "Epochs (overrides the preset); fractional allowed, e.g. 4.5.")
     var epochs: Double?
@@ -65,11 +65,20 @@ struct Train: ParsableCommand {
                 throw ValidationError("--resume: \(out)/config.json cannot be read (is \(out) a run folder written by dino train?)")
             }
             c = try TrainingConfig.decoded(saved, source: out + "/config.json")
+            // Every other setting is the run's own too: refuse rather than silently ignore one.
+            let changed = [("--config", config != nil), ("--batch", batch != nil), ("--limit", limit != nil),
+                           ("--dataset", dataset != nil), ("--seed", seed != nil), ("--supervised", supervised)]
+                .filter(\.1).map(\.0)
+            if let option = changed.first {
+                throw ValidationError("--resume continues \(out) with the settings in its config.json; \(option) cannot change them. "
+                                      + "Start a new run (a new --out) to train with other settings.")
+            }
             if let epochs, epochs != c.epochs {
                 throw ValidationError("--resume continues \(out) as it was started, with \(c.epochsText) epochs; "
                                       + "--epochs \(String(format: "%g", epochs)) would change every schedule. Start a new run instead.")
             }
         } else {
+            let config = config ?? "default"
             if config.hasSuffix(".json") {
                 guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
                     throw ValidationError("--config \(config): cannot read the file")

@@ -176,6 +176,34 @@ struct LessonSmokeTests {
         #expect(FileManager.default.fileExists(atPath: teacher))
         let (s5, o5) = try Self.run("dino", ["train", "--resume", "--out", dir + "/missing"])
         #expect(s5 != 0 && o5.contains("missing/config.json cannot be read") && !o5.contains("NSCocoaErrorDomain"), "\(o5)")
+        // --resume keeps the run's own settings: a flag that would change one is refused, not ignored.
+        for flag in [["--batch", "32"], ["--seed", "3"], ["--supervised"], ["--config", "tiny"], ["--limit", "64"]] {
+            let (s, o) = try Self.run("dino", ["train", "--resume", "--out", run] + flag)
+            #expect(s == 64 && o.contains("\(flag[0]) cannot change them"), "\(flag): \(o)")
+        }
+    }
+
+    /// One error style for the whole CLI: a parse error, a bad value, a failed run and a trap
+    /// that used to be reachable each print `error: ...` (and for usage mistakes the help line
+    /// to read), never ArgumentParser's "Error:"/usage block, a Swift trap or a Foundation dump.
+    @Test func oneErrorStyleForEveryFailure() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-errors-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cases: [([String], Int32, String)] = [
+            (["train", "--bogus", "--out", dir], 64, "Unknown option '--bogus'"),
+            (["train", "--batch", "0", "--out", dir], 64, "--batch must be at least 1, got 0"),
+            (["train", "--config", "smoke", "--epochs", "1e12", "--out", dir], 1, "epochs must be at most 100000"),
+            (["train", "--config", "smoke", "--out", "/dev/null"], 1, "/dev/null: exists and is not a folder"),
+            (["eval", "--checkpoint", dir + "/none"], 1, "no such checkpoint file or run folder"),
+            (["bench", "kernels", "--op", "nope"], 64, "--op nope: no benchmark matches"),
+        ]
+        for (arguments, status, words) in cases {
+            let (s, o) = try Self.run("dino", arguments)
+            #expect(s == status && o.hasPrefix("error: ") && o.contains(words), "\(arguments): \(s) \(o)")
+            #expect(!o.contains("Usage:") && !o.contains("Error:") && !o.contains("Fatal error") && !o.contains("NSCocoa"),
+                    "\(arguments): \(o)")
+            if status == 64 { #expect(o.contains("--help' for more information"), "\(arguments): \(o)") }
+        }
     }
 
     @Test func versionIsPrinted() throws {

@@ -174,6 +174,12 @@ struct TrainerTests {
             ("trainLimit", { $0.trainLimit = -1 }), ("localCount", { $0.localCount = -2 }),
             ("outDim", { $0.outDim = 0 }), ("lr", { $0.lr = .nan }), ("dropPathRate", { $0.dropPathRate = 1 }),
             ("evalsPerEpoch", { $0.evalsPerEpoch = 0 }), ("centerMomentum", { $0.centerMomentum = 2 }),
+            // Upper bounds: values that would overflow a size product or a conversion to Int.
+            ("epochs", { $0.epochs = 1e12 }), ("warmupEpochs", { $0.warmupEpochs = 1e300 }),
+            ("dim", { $0.dim = 1 << 62 }), ("batchSize", { $0.batchSize = 1 << 40 }),
+            ("globalScale", { $0.globalScale = [.nan, 1] }), ("localScale", { $0.localScale = [0.4, 0.05] }),
+            // Fits every bound but not in memory: about 3 TiB for one step.
+            ("memory", { $0.dim = 4096; $0.depth = 64; $0.heads = 64; $0.batchSize = 4096; $0.outDim = 262_144 }),
         ]
         for (field, change) in cases {
             var c = Self.tinyConfig()
@@ -194,7 +200,11 @@ struct TrainerTests {
         let wrongType = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
         saved.removeValue(forKey: "epochs")
         let missing = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
+        saved["epochs"] = 2
+        saved["dim"] = 1.5
+        let fraction = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
         for (text, words) in [(wrongType, "field epochs should be Double"), (missing, "field epochs is missing"),
+                              (fraction, "field dim: 1.5 is not a valid value"),
                               ("{ \"epochs\": ", "not valid JSON")] {
             do {
                 _ = try TrainingConfig.decoded(text, source: "c.json")
