@@ -23,7 +23,8 @@ setup:
 build: setup
 	$(SWIFT) build -c release
 
-# The main job: parity of the two cores, the kernel benchmark, then every lesson in order.
+# The main job: parity of the two cores (every SIMD path this CPU runs), the kernel benchmark,
+# then every lesson in order.
 run: build
 	$(DINO) check
 	$(DINO) bench kernels --threads 1,2
@@ -36,6 +37,7 @@ run: build
 # lessons too) with testing enabled, and the checks below run those binaries.
 test: setup
 	$(SWIFT) test -c release -Xswiftc -enable-testing
+	bash scripts/wide_path_check.sh
 	$(DINO) check
 	@if [ -f Tests/golden/index.json ]; then \
 	  $(DINO) verify Tests/golden --kernels reference && $(DINO) verify Tests/golden --kernels simd; fi

@@ -15,6 +15,17 @@ let fast: [SwiftSetting] = {
     #endif
 }()
 
+// The 512-bit build of the SIMD core's sources: AVX-512 F/BW/DQ/VL (x86-64-v4) and the
+// condition that selects 16-float vectors and the wider GEMM tile. Only ever run after CPUID
+// says the CPU has AVX-512 (SIMDCore.SIMDPath), so the binary still runs on AVX2-only CPUs.
+let wide: [SwiftSetting] = {
+    #if arch(x86_64)
+    return [.unsafeFlags(["-Xcc", "-march=x86-64-v4"]), .define("DINO_AVX512")]
+    #else
+    return []
+    #endif
+}()
+
 // One executable per lesson, from one table (argument-parser's Examples/ wiring). The list is
 // static on purpose: SwiftPM caches a manifest's evaluation by its text, so a list computed
 // from the file system would go stale when a lesson folder is added.
@@ -28,8 +39,8 @@ let lessonDependencies: [Target.Dependency] = [
 ]
 
 let testTargets: [(String, [Target.Dependency])] = [
-    ("DINOCoreTests", ["DINOCore", "ReferenceCore", "SIMDCore"]),
-    ("ParityTests", ["DINOCore", "KernelCheck"]),
+    ("DINOCoreTests", ["DINOCore", "ReferenceCore", "SIMDCore", "SIMDCoreAVX2", "SIMDCoreAVX512", "SIMDCoreAVX512OnAVX2"]),
+    ("ParityTests", ["DINOCore", "KernelCheck", "SIMDCore"]),
     ("LossTests", ["DINOCore", "ReferenceCore", "SIMDCore", "DINOModel"]),
     ("TrainerTests", ["DINOCore", "SIMDCore", "DINOData", "DINOModel"]),
     ("DataTests", ["DINOCore", "DINOData", "DINOPlot"]),
@@ -39,7 +50,7 @@ let testTargets: [(String, [Target.Dependency])] = [
 
 let package = Package(
     name: "DINOByHand",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dino", targets: ["dino"]),
         .library(name: "DINOModel", targets: ["DINOModel"]),
@@ -55,7 +66,16 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DINOCore", swiftSettings: fast),
         .target(name: "ReferenceCore", dependencies: ["DINOCore"], swiftSettings: fast),
-        .target(name: "SIMDCore", dependencies: ["DINOCore"], swiftSettings: fast),
+        // The SIMD core: one set of sources compiled three times (Sources/SIMDCoreAVX512 and
+        // Sources/SIMDCoreAVX512OnAVX2 hold symbolic links to Sources/SIMDCoreAVX2), and a thin
+        // SIMDCore that picks one at run time (CPUID, DINO_ISA).
+        .target(name: "SIMDCoreAVX2", dependencies: ["DINOCore"], swiftSettings: fast),
+        .target(name: "SIMDCoreAVX512", dependencies: ["DINOCore"], swiftSettings: wide),
+        .target(
+            name: "SIMDCoreAVX512OnAVX2", dependencies: ["DINOCore"],
+            swiftSettings: fast + [.define("DINO_AVX512"), .define("DINO_ON_AVX2")]),
+        .systemLibrary(name: "CCPUID", path: "Sources/CCPUID"),
+        .target(name: "SIMDCore", dependencies: ["DINOCore", "SIMDCoreAVX2", "SIMDCoreAVX512", "SIMDCoreAVX512OnAVX2", "CCPUID"], swiftSettings: fast),
         .target(
             name: "KernelCheck", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore"],
             swiftSettings: fast),
@@ -65,7 +85,7 @@ let package = Package(
             name: "DINOModel", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore", "DINOData", "DINOPlot"],
             swiftSettings: fast),
         .target(
-            name: "DINOLesson", dependencies: ["DINOCore", "DINOPlot", "DINOData"],
+            name: "DINOLesson", dependencies: ["DINOCore", "DINOPlot", "SIMDCore"],
             swiftSettings: fast),
         .executableTarget(
             name: "dino",

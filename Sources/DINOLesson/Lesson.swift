@@ -1,6 +1,7 @@
 import DINOCore
 import DINOPlot
 import Foundation
+import SIMDCore
 
 /// The notebook harness every lesson uses: a banner, `--quick`, a seeded generator, numbered
 /// sections, printed values, claims that set the exit status, and charts under
@@ -29,6 +30,7 @@ public struct Lesson {
     /// Parses the command line, prints the banner and seeds the generator.
     public init(_ name: String, title: String, defaultSeed: UInt64 = 137, arguments: [String] = CommandLine.arguments,
                 understands extraFlags: Set<String> = []) {
+        if let problem = SIMDPath.environmentProblem { Lesson.usage(problem) }
         var quick = false, seed = defaultSeed, plots = "plots", extra: [String] = []
         var args = arguments.dropFirst().makeIterator()
         func value(_ flag: String) -> String {

@@ -1,105 +1,250 @@
+import CCPUID
 import DINOCore
 import Foundation
+import SIMDCoreAVX2
+import SIMDCoreAVX512
+import SIMDCoreAVX512OnAVX2
 
-/// The fast core: Swift SIMD types (`SIMD8<Float>`, AVX2 + FMA with the package's flags),
-/// register-blocked micro-kernels, packing, cache blocking and both CPU cores through Dispatch.
-/// No BLAS, no Accelerate, no C. It never imports `ReferenceCore`: agreement with the
-/// specification is checked from outside, by `KernelCheck`'s parity registry.
+/// The fast core as the rest of the project sees it: one `KernelSet` whose every kernel runs
+/// the 512-bit build of the SIMD sources (`SIMDKernelsAVX512`: `SIMD16<Float>` lanes, 32 zmm
+/// registers, an 8×32 GEMM tile) on a CPU with AVX-512 F/BW/DQ/VL, and the x86-64-v3 build
+/// (`SIMDKernelsAVX2`: `SIMD8<Float>`, a 6×16 tile) elsewhere. They are the same source files
+/// (`Sources/SIMDCoreAVX2`, linked into `Sources/SIMDCoreAVX512` and
+/// `Sources/SIMDCoreAVX512OnAVX2`) compiled with different `-march` flags and conditions,
+/// because Swift has no per-function target attribute. The choice costs one switch and one
+/// witness-table call per kernel, on ``SIMDPath/current``.
 public enum SIMDKernels: KernelSet {}
 
-public typealias F8 = SIMD8<Float>
+/// Which build of the SIMD sources runs.
+public enum SIMDPath: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// x86-64-v3: 8-float vectors (ymm), a 6×16 GEMM tile.
+    case avx2
+    /// x86-64-v4: 16-float vectors (zmm), an 8×32 GEMM tile. Only where CPUID reports AVX-512.
+    case avx512
+    /// The 512-bit build's sources (16-float vectors, the 8×32 tile, every 16-lane loop and
+    /// tail) compiled for AVX2, where LLVM splits each 16-float vector into two ymm halves: slow,
+    /// but it runs on any AVX2 CPU, so the wide path's logic is checked even on a CPU without
+    /// AVX-512. Only ever chosen by name (`DINO_ISA=avx512-on-avx2`, `dino check`).
+    case avx512OnAVX2 = "avx512-on-avx2"
 
-@inline(__always) func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    precondition(condition, message())
-}
+    /// Whether the CPU and the OS support AVX-512 F, BW, DQ and VL (CPUID leaf 7, XGETBV).
+    public static let cpuHasAVX512: Bool = {
+        #if arch(x86_64)
+        return dino_cpu_has_avx512() != 0
+        #else
+        return false
+        #endif
+    }()
 
-@inline(__always) func load8(_ p: UnsafePointer<Float>) -> F8 {
-    UnsafeRawPointer(p).loadUnaligned(as: F8.self)
-}
+    /// The paths this CPU can run, narrowest first.
+    public static var supported: [SIMDPath] { cpuHasAVX512 ? [.avx2, .avx512OnAVX2, .avx512] : [.avx2, .avx512OnAVX2] }
 
-@inline(__always) func store8(_ v: F8, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self)
-}
+    /// The fastest path this CPU supports: the default.
+    public static var best: SIMDPath { cpuHasAVX512 ? .avx512 : .avx2 }
 
-/// Splits `0..<count` rows into at most `Threads.count` contiguous chunks (only when there is
-/// enough work, `work` = multiply-adds or element touches) and runs them in parallel.
-@inline(__always)
-func parallelRows(_ count: Int, work: Int, minimumWork: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
-    let threads = work >= minimumWork ? min(Threads.count, count) : 1
-    if threads <= 1 {
-        body(0..<count)
-        return
+    /// The path chosen at start-up: `DINO_ISA` from the environment if set and usable, else the
+    /// fastest the CPU supports. A bad `DINO_ISA` is reported by ``environmentProblem`` (the CLI
+    /// and the lessons refuse to start on it) and otherwise ignored.
+    public static let startup: SIMDPath = {
+        guard let text = ProcessInfo.processInfo.environment["DINO_ISA"],
+              let path = SIMDPath(rawValue: text.lowercased()), supported.contains(path) else { return best }
+        return path
+    }()
+
+    /// A message naming `DINO_ISA`'s bad value, or nil when it is unset or usable.
+    public static var environmentProblem: String? {
+        guard let text = ProcessInfo.processInfo.environment["DINO_ISA"] else { return nil }
+        guard let path = SIMDPath(rawValue: text.lowercased()) else {
+            return "DINO_ISA=\(text): expected one of \(allCases.map(\.rawValue).joined(separator: ", "))"
+        }
+        guard supported.contains(path) else {
+            return "DINO_ISA=\(text): this CPU (or its OS) has no AVX-512 F/BW/DQ/VL; use avx2 or avx512-on-avx2"
+        }
+        return nil
     }
-    let per = (count + threads - 1) / threads
-    Threads.parallelFor(threads) { t in
-        let lo = t * per, hi = min(count, lo + per)
-        if lo < hi { body(lo..<hi) }
+
+    @TaskLocal static var scoped: SIMDPath?
+
+    /// The path in force here: the innermost ``with(_:_:)``, else ``startup``.
+    public static var current: SIMDPath {
+        @inline(__always) get { scoped ?? startup }
+    }
+
+    /// Runs `body` on `path` for this task only (as ``Threads/with(_:_:)``): the kernels it calls
+    /// run that build (their own worker threads are already inside it).
+    public static func with<R>(_ path: SIMDPath, _ body: () throws -> R) rethrows -> R {
+        precondition(supported.contains(path), "SIMDPath.with(\(path.rawValue)): not supported by this CPU")
+        return try $scoped.withValue(path, operation: body)
+    }
+
+    public var description: String {
+        switch self {
+        case .avx2: return "avx2 (x86-64-v3: 8-float ymm vectors, 6×16 GEMM tile)"
+        case .avx512: return "avx512 (x86-64-v4: 16-float zmm vectors, 8×32 GEMM tile)"
+        case .avx512OnAVX2: return "avx512-on-avx2 (the avx512 sources compiled for AVX2: 16-float vectors as ymm pairs)"
+        }
     }
 }
 
-/// A mutable pointer that may cross into a concurrentPerform closure: chunks write disjoint rows.
-struct SharedPointer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
+extension SIMDKernels {
+    /// The build of the SIMD sources that runs here: one witness-table call per kernel.
+    @inline(__always) static var chosen: any KernelSet.Type {
+        switch SIMDPath.current {
+        case .avx2: return SIMDKernelsAVX2.self
+        case .avx512: return SIMDKernelsAVX512.self
+        case .avx512OnAVX2: return SIMDKernelsAVX512OnAVX2.self
+        }
+    }
 }
 
-/// Horizontal sum of 8 lanes.
-@inline(__always) func hsum(_ v: F8) -> Float { v.sum() }
-@inline(__always) func hmax(_ v: F8) -> Float { v.max() }
 
-/// `exp` on 8 lanes: n = round(x·log2 e), r = x - n·ln 2 (two-constant Cody-Waite), a degree-7
-/// Taylor polynomial for e^r on |r| ≤ ln2/2 (truncation ≤ 0.35⁸/8! ≈ 5e-9), and 2ⁿ built
-/// directly in the exponent bits. Rounding uses the 1.5·2²³ trick because Swift's SIMD
-/// float→int conversion compiles to a per-lane loop. Inputs below -87 flush to 0.
-@_transparent func exp8(_ x: F8) -> F8 {
-    let lo = F8(repeating: -87.33), hi = F8(repeating: 88.37)
-    var v = x.replacing(with: lo, where: x .< lo)
-    v = v.replacing(with: hi, where: v .> hi)
-    let magic = F8(repeating: 12_582_912)  // 1.5·2²³
-    let t = magic.addingProduct(v, F8(repeating: 1.442_695_040_888_963_4))
-    let n = t - magic
-    var r = v.addingProduct(n, F8(repeating: -0.693_145_751_953_125))   // ln2 high part (exact in Float)
-    r = r.addingProduct(n, F8(repeating: -1.428_606_765_330_187_0e-06))  // ln2 low part
-    // Degree 7 by Estrin's scheme (pairs, then r², r⁴): three FMA levels instead of Horner's
-    // seven dependent ones, which GELU and softmax wait on.
-    let r2 = r * r, r4 = r2 * r2
-    let q01 = F8(repeating: 1).addingProduct(r, F8(repeating: 1))
-    let q23 = F8(repeating: 0.5).addingProduct(r, F8(repeating: 1.0 / 6))
-    let q45 = F8(repeating: 1.0 / 24).addingProduct(r, F8(repeating: 1.0 / 120))
-    let q67 = F8(repeating: 1.0 / 720).addingProduct(r, F8(repeating: 1.0 / 5040))
-    let p = q01.addingProduct(q23, r2).addingProduct(q45.addingProduct(q67, r2), r4)
-    // 2ⁿ: the low mantissa bits of t hold n + 2²² (as an integer); shift into the exponent.
-    let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127
-    let scale = unsafeBitCast(bits &<< 23, to: F8.self)
-    let result = p * scale
-    return result.replacing(with: 0, where: x .< lo)
+extension SIMDKernels {
+    public static func matmul(
+        _ a: Tensor, _ b: Tensor, layout: MatmulLayout, bias: Tensor?, accumulate: Bool, into c: inout Tensor
+    ) {
+        chosen.matmul(a, b, layout: layout, bias: bias, accumulate: accumulate, into: &c)
+    }
+
+    public static func add(_ a: Tensor, _ b: Tensor, into c: inout Tensor) {
+        chosen.add(a, b, into: &c)
+    }
+    public static func scale(_ x: Tensor, by alpha: Float, into y: inout Tensor) {
+        chosen.scale(x, by: alpha, into: &y)
+    }
+    public static func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
+        chosen.axpy(alpha, x, &y)
+    }
+    public static func addRow(_ x: Tensor, _ v: Tensor, scale alpha: Float, into y: inout Tensor) {
+        chosen.addRow(x, v, scale: alpha, into: &y)
+    }
+    public static func gelu(_ x: Tensor, into y: inout Tensor) {
+        chosen.gelu(x, into: &y)
+    }
+    public static func geluBackward(_ dy: Tensor, _ x: Tensor, output y: Tensor, into dx: inout Tensor) {
+        chosen.geluBackward(dy, x, output: y, into: &dx)
+    }
+
+    public static func softmax(_ x: Tensor, temperature: Float, into p: inout Tensor) {
+        chosen.softmax(x, temperature: temperature, into: &p)
+    }
+    public static func logSoftmax(_ x: Tensor, temperature: Float, into lp: inout Tensor) {
+        chosen.logSoftmax(x, temperature: temperature, into: &lp)
+    }
+    public static func rowEntropy(_ p: Tensor, into h: inout Tensor) {
+        chosen.rowEntropy(p, into: &h)
+    }
+    public static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: inout Tensor) {
+        chosen.rowCrossEntropy(target: t, logProbs: ls, into: &h)
+    }
+    public static func softmaxCrossEntropy(
+        _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
+        loss h: inout Tensor, gradient dx: inout Tensor
+    ) {
+        chosen.softmaxCrossEntropy(x, temperature: temperature, target: t, gradientScale: alpha, loss: &h, gradient: &dx)
+    }
+    public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
+        chosen.l2Normalize(x, epsilon: epsilon, into: &y, norms: &norms)
+    }
+    public static func rowSums(_ x: Tensor, into s: inout Tensor) {
+        chosen.rowSums(x, into: &s)
+    }
+    public static func columnSums(_ x: Tensor, accumulate: Bool, into s: inout Tensor) {
+        chosen.columnSums(x, accumulate: accumulate, into: &s)
+    }
+
+    public static func layerNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
+        into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor
+    ) {
+        chosen.layerNorm(x, weight: weight, bias: bias, epsilon: epsilon, into: &y, mean: &mean, rstd: &rstd)
+    }
+    public static func layerNormBackward(
+        _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+        dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
+    ) {
+        chosen.layerNormBackward(dy, x, weight: weight, mean: mean, rstd: rstd, dx: &dx, dWeight: &dWeight, dBias: &dBias)
+    }
+    public static func batchNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
+        into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor
+    ) {
+        chosen.batchNorm(x, weight: weight, bias: bias, epsilon: epsilon, into: &y, mean: &mean, rstd: &rstd)
+    }
+    public static func batchNormBackward(
+        _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
+        dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
+    ) {
+        chosen.batchNormBackward(dy, x, weight: weight, mean: mean, rstd: rstd, dx: &dx, dWeight: &dWeight, dBias: &dBias)
+    }
+
+    public static func emaUpdate(_ teacher: inout Tensor, toward student: Tensor, momentum: Float) {
+        chosen.emaUpdate(&teacher, toward: student, momentum: momentum)
+    }
+    public static func adamWStep(
+        _ param: inout Tensor, grad: Tensor, m: inout Tensor, v: inout Tensor, step: Int, hyper: AdamWHyper
+    ) {
+        chosen.adamWStep(&param, grad: grad, m: &m, v: &v, step: step, hyper: hyper)
+    }
+    public static func sumOfSquares(_ x: Tensor) -> Double {
+        chosen.sumOfSquares(x)
+    }
+
+    public static func attention(
+        _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
+    ) {
+        chosen.attention(qkv, heads: heads, scale: scale, into: &out, logSumExp: &logSumExp)
+    }
+    public static func attentionBackward(
+        _ dOut: Tensor, qkv: Tensor, out: Tensor, logSumExp: Tensor, heads: Int, scale: Float,
+        into dQKV: inout Tensor
+    ) {
+        chosen.attentionBackward(dOut, qkv: qkv, out: out, logSumExp: logSumExp, heads: heads, scale: scale, into: &dQKV)
+    }
+    public static func attentionProbabilities(
+        _ qkv: Tensor, heads: Int, scale: Float, queries: Int, into probs: inout Tensor
+    ) {
+        chosen.attentionProbabilities(qkv, heads: heads, scale: scale, queries: queries, into: &probs)
+    }
+    public static func patchEmbed(_ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor) {
+        chosen.patchEmbed(images, weight: weight, bias: bias, patch: patch, into: &tokens)
+    }
+    public static func patchEmbedBackward(
+        _ dTokens: Tensor, images: Tensor, patch: Int, dWeight: inout Tensor, dBias: inout Tensor
+    ) {
+        chosen.patchEmbedBackward(dTokens, images: images, patch: patch, dWeight: &dWeight, dBias: &dBias)
+    }
+    public static func resamplePositionEmbedding(
+        _ table: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into out: inout Tensor
+    ) {
+        chosen.resamplePositionEmbedding(table, sourceGrid: g, rows: rows, cols: cols, into: &out)
+    }
+    public static func resamplePositionEmbeddingBackward(
+        _ dOut: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into dTable: inout Tensor
+    ) {
+        chosen.resamplePositionEmbeddingBackward(dOut, sourceGrid: g, rows: rows, cols: cols, into: &dTable)
+    }
+    public static func weightNorm(_ v: Tensor, g: Tensor, into w: inout Tensor, norms: inout Tensor) {
+        chosen.weightNorm(v, g: g, into: &w, norms: &norms)
+    }
+    public static func weightNormBackward(
+        _ dW: Tensor, v: Tensor, g: Tensor, norms: Tensor, dV: inout Tensor, dG: inout Tensor
+    ) {
+        chosen.weightNormBackward(dW, v: v, g: g, norms: norms, dV: &dV, dG: &dG)
+    }
+    public static func l2NormalizeBackward(
+        _ dy: Tensor, y: Tensor, norms: Tensor, epsilon: Float, into dx: inout Tensor
+    ) {
+        chosen.l2NormalizeBackward(dy, y: y, norms: norms, epsilon: epsilon, into: &dx)
+    }
 }
 
-/// Natural log on 8 lanes, for normal positive inputs (callers mask zeros and subnormals).
-/// x = m·2ᵉ with m in [√½, √2): the exponent comes straight from the bits (ORed into the
-/// mantissa of 2²³, so no float↔int conversion, which Swift compiles to a per-lane loop), and
-/// log m = f - f²/2 + f³·P(f), f = m - 1, with Cephes' degree-8 minimax P (≈ 1 ulp on [√½-1, √2-1]),
-/// evaluated by Estrin's scheme; e·ln 2 is added in two parts (Cody-Waite).
-@_transparent func log8(_ x: F8) -> F8 {
-    let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-    // m in [0.5, 1): keep the mantissa, force the exponent field to 126.
-    var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F00_0000, to: F8.self)
-    // The biased exponent field as a float, 8 388 608 + field, built without conversion.
-    let field = unsafeBitCast(((bits &>> 23) & 0xFF) | 0x4B00_0000, to: F8.self)
-    var e = field - F8(repeating: 8_388_608 + 126)
-    // Bring m into [√½, √2): below √½, double it and take one from e.
-    let small = m .< F8(repeating: 0.707_106_781_186_547_5)
-    e = e.replacing(with: e - 1, where: small)
-    m = m.replacing(with: m + m, where: small)
-    let f = m - 1
-    let f2 = f * f, f4 = f2 * f2
-    let c01 = F8(repeating: 3.333_333_117_4e-1).addingProduct(f, F8(repeating: -2.499_999_399_3e-1))
-    let c23 = F8(repeating: 2.000_071_476_5e-1).addingProduct(f, F8(repeating: -1.666_805_766_5e-1))
-    let c45 = F8(repeating: 1.424_932_278_7e-1).addingProduct(f, F8(repeating: -1.242_014_084_6e-1))
-    let c67 = F8(repeating: 1.167_699_874_0e-1).addingProduct(f, F8(repeating: -1.151_461_031_0e-1))
-    let c8 = F8(repeating: 7.037_683_629_2e-2)
-    let poly = c01.addingProduct(c23, f2).addingProduct(c45.addingProduct(c67, f2).addingProduct(c8, f4), f4)
-    var y = f2 * f * poly
-    y = y.addingProduct(e, F8(repeating: -2.121_944_400_5e-4))     // ln 2 low part
-    y = y.addingProduct(f2, F8(repeating: -0.5))
-    return (f + y).addingProduct(e, F8(repeating: 0.693_359_375))   // ln 2 high part (exact)
+extension SIMDPath {
+    /// The measured FMA ceiling of this path on `threads` threads, GFLOP/s (see `Peak.swift`).
+    public func fmaPeak(threads: Int, iterations: Int = 20_000_000, runs: Int = 5) -> Double {
+        switch self {
+        case .avx2: return SIMDKernelsAVX2.fmaPeak(threads: threads, iterations: iterations, runs: runs)
+        case .avx512: return SIMDKernelsAVX512.fmaPeak(threads: threads, iterations: iterations, runs: runs)
+        case .avx512OnAVX2: return SIMDKernelsAVX512OnAVX2.fmaPeak(threads: threads, iterations: iterations, runs: runs)
+        }
+    }
 }

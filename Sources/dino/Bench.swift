@@ -3,5 +3,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: kernels (reference vs SIMD), matmul vs OpenBLAS, ViT+head forward/backward, whole training steps, augmentation.",
-        subcommands: [BenchKernels.self, BenchBLAS.self, BenchTrain.self, BenchAugment.self, BenchModel.self])
+        subcommands: [BenchPeak.self, BenchKernels.self, BenchBLAS.self, BenchTrain.self, BenchAugment.self, BenchModel.self])
 }

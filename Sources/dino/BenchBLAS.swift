@@ -40,6 +40,11 @@ struct BenchBLAS: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per line instead of the table.")
     var json = false
 
+    @Flag(name: .customLong("keep-openblas-env"), help: ArgumentHelp(
+        "Keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE from the environment (by default they are unset before loading).",
+        discussion: "They force OpenBLAS onto another CPU's kernel (Haswell = AVX2 only); the yardstick is OpenBLAS's own choice."))
+    var keepOpenBLASEnvironment = false
+
     @Option(name: .long, help: "Folder for the chart (blas.dat/.gp/.png).")
     var plots: String = "plots/bench"
 
@@ -51,8 +56,20 @@ struct BenchBLAS: ParsableCommand {
             if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
         }
         if !isOptimizedBuild { log("warning: this is a debug build; use swift run -c release for meaningful numbers") }
+        // OpenBLAS reads these once, when it loads: unset here, it picks the kernel for this CPU.
+        let forcing = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].compactMap { name in
+            ProcessInfo.processInfo.environment[name].map { "\(name)=\($0)" }
+        }
+        if !keepOpenBLASEnvironment {
+            for name in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] { unsetenv(name) }
+        }
         let blas = try OpenBLAS(path: library)
-        log("OpenBLAS: \(blas.description); CPU: \(cpuModel)")
+        log("OpenBLAS: \(blas.description); CPU: \(cpuModel); SIMD path: \(SIMDPath.current.rawValue)")
+        if keepOpenBLASEnvironment {
+            log("OpenBLAS kernel forced by the environment (\(forcing.joined(separator: ", "))): not its own choice for this CPU")
+        } else {
+            log("OpenBLAS chose its kernel for this CPU" + (forcing.isEmpty ? "" : " (unset before loading: \(forcing.joined(separator: ", ")))"))
+        }
 
         let cases = BLASCase.suite.filter { c in only.map { c.layout.rawValue == $0 || c.shape.contains($0) } ?? true }
         guard !cases.isEmpty else { throw ValidationError("no case matches '\(only!)'") }

@@ -3,6 +3,7 @@ import DINOCore
 import DINOPlot
 import Foundation
 import KernelCheck
+import SIMDCore
 
 /// `dino bench kernels`: every kernel on both cores at the shapes of a small ViT training step.
 struct BenchKernels: ParsableCommand {
@@ -50,15 +51,19 @@ struct BenchKernels: ParsableCommand {
         }
         log("parity: \(parity.count) cases PASS at threads \(threadCounts); CPU: \(cpuModel)")
 
+        // The yardstick for every GFLOP/s below: this path's measured FMA ceiling per thread count.
+        let peaks = Dictionary(uniqueKeysWithValues: threadCounts.map { ($0, SIMDPath.current.fmaPeak(threads: $0)) })
+        log("SIMD path \(SIMDPath.current); FMA peak " + threadCounts.map { String(format: "%.1f GFLOP/s at %d thread(s)", peaks[$0]!, $0) }
+            .joined(separator: ", ") + " (dino bench peak)")
         if !json {
-            print("op                  shape            thr   reference ms      SIMD ms   speed-up    GFLOP/s")
+            print("op                  shape            thr   reference ms      SIMD ms   speed-up    GFLOP/s  of peak")
         }
         var results: [BenchResult] = []
         for c in cases {
             for t in threadCounts {
                 let r = runBenchmark(c, threads: t, runs: runs, reference: !noReference && t == threadCounts[0])
                 results.append(r)
-                if json { print(r.json) } else { print(row(r)) }
+                if json { print(r.json) } else { print(row(r) + (r.gflops.map { String(format: "  %5.1f%%", 100 * $0 / peaks[t]!) } ?? "")) }
                 fflush(stdout)
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DINOCore
 import Foundation
+import SIMDCore
 
 @main
 struct DINOCommand: ParsableCommand {
@@ -15,6 +16,10 @@ struct DINOCommand: ParsableCommand {
     /// (Without this, ArgumentParser prints "Error:" with a usage block for bad flags while
     /// failures inside a run print "error:", two styles for one tool.)
     static func main() {
+        if let problem = SIMDPath.environmentProblem {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { fail(error, hint: fullMessage(for: error)) }
         do { try command.run() } catch {

@@ -28,6 +28,11 @@ struct Verify: ParsableCommand {
     @Option(name: .long, help: "Kernel core: reference or simd.")
     var kernels: VerifyKernels = .simd
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --kernels simd: the SIMD paths to run (comma separated: avx2, avx512, avx512-on-avx2).",
+        discussion: "Default: DINO_ISA's path if set, else every path this CPU supports."))
+    var path: String?
+
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
@@ -36,17 +41,21 @@ struct Verify: ParsableCommand {
         do { paths = try GoldenRunner.casePaths(in: directory) } catch {
             throw ValidationError("\(error)")
         }
+        let simdPaths: [SIMDPath?] = kernels == .reference ? [nil] : try dino.simdPaths(path)
         var passed = 0, failed = 0
-        for path in paths {
-            let result = switch kernels {
-            case .reference: GoldenRunner.run(ReferenceKernels.self, directory: directory, path: path)
-            case .simd: GoldenRunner.run(SIMDKernels.self, directory: directory, path: path)
+        for simdPath in simdPaths {
+            if let simdPath { print("— SIMD core, path \(simdPath) —") }
+            for path in paths {
+                let result = switch simdPath {
+                case nil: GoldenRunner.run(ReferenceKernels.self, directory: directory, path: path)
+                case let p?: SIMDPath.with(p) { GoldenRunner.run(SIMDKernels.self, directory: directory, path: path) }
+                }
+                print(result)
+                for problem in result.problems { FileHandle.standardError.write(Data("  \(path): \(problem)\n".utf8)) }
+                if result.passed { passed += 1 } else { failed += 1 }
             }
-            print(result)
-            for problem in result.problems { FileHandle.standardError.write(Data("  \(path): \(problem)\n".utf8)) }
-            if result.passed { passed += 1 } else { failed += 1 }
         }
-        print("\(passed) passed, \(failed) failed")
+        print("\(passed) passed, \(failed) failed" + (kernels == .simd ? " (paths: \(simdPaths.compactMap { $0?.rawValue }.joined(separator: ", ")))" : ""))
         if failed > 0 { throw ExitCode.failure }
     }
 }

@@ -1,20 +1,44 @@
 import DINOCore
 import KernelCheck
+import SIMDCore
 import Testing
 
-/// Every case of the parity registry, on one and two SIMD threads (the same cases `dino check` prints).
+/// Every case of the parity registry, on one and two SIMD threads and on every SIMD path this CPU
+/// can run (the same cases `dino check` prints): avx2 and avx512-on-avx2 everywhere, avx512 where
+/// the CPU has it.
 @Suite("reference vs SIMD")
 struct ParityTests {
     @Test(arguments: ParityCase.all)
     func agreesOnOneThread(_ parityCase: ParityCase) {
-        let report = compare(parityCase, threads: 1)
-        #expect(report.passed, "\(report)")
+        for path in SIMDPath.supported {
+            let report = SIMDPath.with(path) { compare(parityCase, threads: 1) }
+            #expect(report.passed, "\(path.rawValue): \(report)")
+        }
     }
 
     @Test(arguments: ParityCase.all)
     func agreesOnTwoThreads(_ parityCase: ParityCase) {
-        let report = compare(parityCase, threads: 2)
-        #expect(report.passed, "\(report)")
+        for path in SIMDPath.supported {
+            let report = SIMDPath.with(path) { compare(parityCase, threads: 2) }
+            #expect(report.passed, "\(path.rawValue): \(report)")
+        }
+    }
+
+    /// The scoped path really selects a different build: row sums add 8-lane partial sums in one
+    /// build and 16-lane ones in the other, so on random rows the last bits differ (each within
+    /// the parity tolerance of the reference).
+    @Test func eachPathRunsItsOwnBuild() {
+        var rng = SplitMix64(seed: 3)
+        let x = Tensor(shape: [16, 1000], (0..<16_000).map { _ in Float.random(in: -1...1, using: &rng) })
+        func sums(_ path: SIMDPath) -> [Float] {
+            SIMDPath.with(path) {
+                var s = Tensor(shape: [16])
+                SIMDKernels.rowSums(x, into: &s)
+                return s.storage
+            }
+        }
+        #expect(sums(.avx2) != sums(.avx512OnAVX2))
+        #expect(SIMDPath.with(.avx2) { SIMDPath.current } == .avx2)
     }
 
     /// The comparison itself must be able to fail: a deliberately wrong candidate is caught.

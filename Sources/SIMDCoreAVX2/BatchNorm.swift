@@ -20,12 +20,12 @@ extension SIMDKernels {
                     rstd.storage.withUnsafeMutableBufferPointer { rp in
                         let x = xp.baseAddress!, y = yp.baseAddress!, mu = mp.baseAddress!, r = rp.baseAddress!
                         forEachColumnBlock(c) { j, width in
-                            var s = F8(), v = F8()
+                            var s = FV(), v = FV()
                             for i in 0..<rows { s += loadColumns(x + i * c + j, width) }
                             let m = s * inverseRows
                             for i in 0..<rows { let d = loadColumns(x + i * c + j, width) - m; v = v.addingProduct(d, d) }
                             let variance = v * inverseRows
-                            var rs = F8()
+                            var rs = FV()
                             for l in 0..<width { rs[l] = 1 / (variance[l] + epsilon).squareRoot() }
                             for l in 0..<width { mu[j + l] = m[l]; r[j + l] = rs[l] }
                             let w = loadColumns(weight.storage, j, width) * rs, b = loadColumns(bias.storage, j, width)
@@ -56,7 +56,7 @@ extension SIMDKernels {
                     let g = gp.baseAddress!, x = xp.baseAddress!, d = dp.baseAddress!
                     forEachColumnBlock(c) { j, width in
                         let m = loadColumns(mean.storage, j, width), r = loadColumns(rstd.storage, j, width)
-                        var sg = F8(), sgx = F8()
+                        var sg = FV(), sgx = FV()
                         for i in 0..<rows {
                             let gi = loadColumns(g + i * c + j, width)
                             sg += gi
@@ -84,27 +84,27 @@ extension SIMDKernels {
 @inline(__always)
 private func forEachColumnBlock(_ cols: Int, _ body: (Int, Int) -> Void) {
     var j = 0
-    while j < cols { body(j, min(8, cols - j)); j += 8 }
+    while j < cols { body(j, min(lanes, cols - j)); j += lanes }
 }
 
 /// Up to 8 floats from `p` (the rest of the vector 0): a full vector load when width is 8.
 @inline(__always)
-private func loadColumns(_ p: UnsafePointer<Float>, _ width: Int) -> F8 {
-    if width == 8 { return load8(p) }
-    var v = F8()
+private func loadColumns(_ p: UnsafePointer<Float>, _ width: Int) -> FV {
+    if width == lanes { return loadV(p) }
+    var v = FV()
     for l in 0..<width { v[l] = p[l] }
     return v
 }
 
 @inline(__always)
-private func loadColumns(_ a: [Float], _ j: Int, _ width: Int) -> F8 {
-    var v = F8()
+private func loadColumns(_ a: [Float], _ j: Int, _ width: Int) -> FV {
+    var v = FV()
     for l in 0..<width { v[l] = a[j + l] }
     return v
 }
 
 @inline(__always)
-private func storeColumns(_ v: F8, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
-    if width == 8 { store8(v, p); return }
+private func storeColumns(_ v: FV, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
+    if width == lanes { storeV(v, p); return }
     for l in 0..<width { p[l] = v[l] }
 }

@@ -17,8 +17,8 @@ extension SIMDKernels {
                         let vr = vp.baseAddress! + o * cols, wr = out.base + o * cols
                         let norm = dot(vr, vr, cols).squareRoot()
                         nb.base[o] = norm
-                        let gain = g.storage[o] / norm, gain8 = F8(repeating: gain)
-                        forEachLane(cols, { store8(load8(vr + $0) * gain8, wr + $0) }, tail: { wr[$0] = vr[$0] * gain })
+                        let gain = g.storage[o] / norm, gain8 = FV(repeating: gain)
+                        forEachLane(cols, { storeV(loadV(vr + $0) * gain8, wr + $0) }, tail: { wr[$0] = vr[$0] * gain })
                     }
                 }
                 norms.storage = rowNorms
@@ -46,9 +46,9 @@ extension SIMDKernels {
                             let along = dot(vr, gr, cols) * inv            // v̂·dW
                             proj.base[o] = along
                             let gain = g.storage[o] * inv, c = along * inv  // dv = gain·(dW - v·along/‖v‖)
-                            let gain8 = F8(repeating: gain), c8 = F8(repeating: -c)
+                            let gain8 = FV(repeating: gain), c8 = FV(repeating: -c)
                             forEachLane(cols, { k in
-                                store8(load8(dr + k).addingProduct(gain8, load8(gr + k).addingProduct(c8, load8(vr + k))), dr + k)
+                                storeV(loadV(dr + k).addingProduct(gain8, loadV(gr + k).addingProduct(c8, loadV(vr + k))), dr + k)
                             }, tail: { k in dr[k] += gain * (gr[k] - c * vr[k]) })
                         }
                     }
@@ -74,12 +74,12 @@ extension SIMDKernels {
                         let norm = norms.storage[r]
                         if norm > epsilon {
                             let along = dot(yr, gr, cols), inv = 1 / norm
-                            let a8 = F8(repeating: -along), i8 = F8(repeating: inv)
-                            forEachLane(cols, { k in store8(load8(gr + k).addingProduct(a8, load8(yr + k)) * i8, dr + k) },
+                            let a8 = FV(repeating: -along), i8 = FV(repeating: inv)
+                            forEachLane(cols, { k in storeV(loadV(gr + k).addingProduct(a8, loadV(yr + k)) * i8, dr + k) },
                                         tail: { k in dr[k] = (gr[k] - along * yr[k]) * inv })
                         } else {
                             let inv = 1 / epsilon
-                            forEachLane(cols, { k in store8(load8(gr + k) * inv, dr + k) }, tail: { k in dr[k] = gr[k] * inv })
+                            forEachLane(cols, { k in storeV(loadV(gr + k) * inv, dr + k) }, tail: { k in dr[k] = gr[k] * inv })
                         }
                     }
                 }

@@ -25,13 +25,13 @@ extension SIMDKernels {
                                     let xr = xp.baseAddress! + i * c, yr = out.base + i * c
                                     let mu = sum(xr, c) / Float(c)
                                     let variance = centredSquares(xr, c, mu) / Float(c)
-                                    let m8 = F8(repeating: mu)
+                                    let m8 = FV(repeating: mu)
                                     let r = 1 / (variance + epsilon).squareRoot()
                                     means.base[i] = mu
                                     rstds.base[i] = r
-                                    let r8 = F8(repeating: r)
+                                    let r8 = FV(repeating: r)
                                     forEachLane(c, { j in
-                                        store8(load8(b + j).addingProduct((load8(xr + j) - m8) * r8, load8(w + j)), yr + j)
+                                        storeV(loadV(b + j).addingProduct((loadV(xr + j) - m8) * r8, loadV(w + j)), yr + j)
                                     }, tail: { j in yr[j] = (xr[j] - mu) * r * w[j] + b[j] })
                                 }
                             }
@@ -67,28 +67,28 @@ extension SIMDKernels {
                                 let dw = parts.base + t * 2 * c, db = dw + c
                                 for i in (t * per)..<min(rows, (t + 1) * per) {
                                     let xr = xp.baseAddress! + i * c, gr = gp.baseAddress! + i * c, dr = out.base + i * c
-                                    let mu = F8(repeating: mean.storage[i]), r = F8(repeating: rstd.storage[i])
+                                    let mu = FV(repeating: mean.storage[i]), r = FV(repeating: rstd.storage[i])
                                     let muS = mean.storage[i], rS = rstd.storage[i]
-                                    var sg = F8(), sgx = F8()
+                                    var sg = FV(), sgx = FV()
                                     var sgT: Float = 0, sgxT: Float = 0
                                     forEachLane(c, { j in
-                                        let xh = (load8(xr + j) - mu) * r, d = load8(gr + j)
-                                        let g = d * load8(w + j)
+                                        let xh = (loadV(xr + j) - mu) * r, d = loadV(gr + j)
+                                        let g = d * loadV(w + j)
                                         sg += g
                                         sgx = sgx.addingProduct(g, xh)
-                                        store8(load8(dw + j).addingProduct(d, xh), dw + j)
-                                        store8(load8(db + j) + d, db + j)
+                                        storeV(loadV(dw + j).addingProduct(d, xh), dw + j)
+                                        storeV(loadV(db + j) + d, db + j)
                                     }, tail: { j in
                                         let xh = (xr[j] - muS) * rS, g = gr[j] * w[j]
                                         sgT += g; sgxT += g * xh
                                         dw[j] += gr[j] * xh; db[j] += gr[j]
                                     })
                                     let meanG = (sg.sum() + sgT) / Float(c), meanGX = (sgx.sum() + sgxT) / Float(c)
-                                    let mg = F8(repeating: meanG), mgx = F8(repeating: meanGX)
+                                    let mg = FV(repeating: meanG), mgx = FV(repeating: meanGX)
                                     forEachLane(c, { j in
-                                        let xh = (load8(xr + j) - mu) * r
-                                        let g = load8(gr + j) * load8(w + j)
-                                        store8(r * (g - mg - xh * mgx), dr + j)
+                                        let xh = (loadV(xr + j) - mu) * r
+                                        let g = loadV(gr + j) * loadV(w + j)
+                                        storeV(r * (g - mg - xh * mgx), dr + j)
                                     }, tail: { j in
                                         let xh = (xr[j] - muS) * rS
                                         dr[j] = rS * (gr[j] * w[j] - meanG - xh * meanGX)
@@ -112,17 +112,17 @@ extension SIMDKernels {
 /// `Σ (x_j - μ)²` over `n` floats. Four independent accumulators: with one, every FMA waits for
 /// the previous one (4 cycles), and at 192 features that chain was a fifth of the forward pass.
 @inline(__always) func centredSquares(_ x: UnsafePointer<Float>, _ n: Int, _ mu: Float) -> Float {
-    let m8 = F8(repeating: mu)
-    var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
+    let m8 = FV(repeating: mu)
+    var s0 = FV(), s1 = FV(), s2 = FV(), s3 = FV()
     var j = 0
-    while j + 32 <= n {
-        let d0 = load8(x + j) - m8, d1 = load8(x + j + 8) - m8
-        let d2 = load8(x + j + 16) - m8, d3 = load8(x + j + 24) - m8
+    while j + 4 * lanes <= n {
+        let d0 = loadV(x + j) - m8, d1 = loadV(x + j + lanes) - m8
+        let d2 = loadV(x + j + 2 * lanes) - m8, d3 = loadV(x + j + 3 * lanes) - m8
         s0 = s0.addingProduct(d0, d0); s1 = s1.addingProduct(d1, d1)
         s2 = s2.addingProduct(d2, d2); s3 = s3.addingProduct(d3, d3)
-        j += 32
+        j += 4 * lanes
     }
-    while j + 8 <= n { let d = load8(x + j) - m8; s0 = s0.addingProduct(d, d); j += 8 }
+    while j + lanes <= n { let d = loadV(x + j) - m8; s0 = s0.addingProduct(d, d); j += lanes }
     var total = ((s0 + s1) + (s2 + s3)).sum()
     while j < n { let d = x[j] - mu; total += d * d; j += 1 }
     return total

@@ -10,50 +10,50 @@ func forEachRow(_ rows: Int, cols: Int, _ body: (Int) -> Void) {
 /// Max of `n` floats, 8 lanes at a time.
 @inline(__always) func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
     // Four independent maxima: one chain would wait on vmaxps latency every step.
-    var m0 = F8(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
+    var m0 = FV(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
     var j = 0
-    while j + 32 <= n {
-        m0 = pointwiseMaxFast(m0, load8(p + j))
-        m1 = pointwiseMaxFast(m1, load8(p + j + 8))
-        m2 = pointwiseMaxFast(m2, load8(p + j + 16))
-        m3 = pointwiseMaxFast(m3, load8(p + j + 24))
-        j += 32
+    while j + 4 * lanes <= n {
+        m0 = pointwiseMaxFast(m0, loadV(p + j))
+        m1 = pointwiseMaxFast(m1, loadV(p + j + lanes))
+        m2 = pointwiseMaxFast(m2, loadV(p + j + 2 * lanes))
+        m3 = pointwiseMaxFast(m3, loadV(p + j + 3 * lanes))
+        j += 4 * lanes
     }
-    while j + 8 <= n { m0 = pointwiseMaxFast(m0, load8(p + j)); j += 8 }
+    while j + lanes <= n { m0 = pointwiseMaxFast(m0, loadV(p + j)); j += lanes }
     var top = pointwiseMaxFast(pointwiseMaxFast(m0, m1), pointwiseMaxFast(m2, m3)).max()
     while j < n { top = max(top, p[j]); j += 1 }
     return top
 }
 
 /// `pointwiseMax` compiles to a per-lane loop in Swift 6.3; a compare + blend does not.
-@inline(__always) func pointwiseMaxFast(_ a: F8, _ b: F8) -> F8 { a.replacing(with: b, where: b .> a) }
+@inline(__always) func pointwiseMaxFast(_ a: FV, _ b: FV) -> FV { a.replacing(with: b, where: b .> a) }
 
 /// `Σ exp((x_j - top)·invT)` written into `out` (unnormalised), returning the sum.
 @inline(__always)
 func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, top: Float, invT: Float) -> Float {
-    var sum = F8(), sum2 = F8()
+    var sum = FV(), sum2 = FV()
     var j = 0
-    let shift = F8(repeating: top), s = F8(repeating: invT)
-    while j + 16 <= n {
-        let e0 = exp8((load8(x + j) - shift) * s), e1 = exp8((load8(x + j + 8) - shift) * s)
-        store8(e0, out + j)
-        store8(e1, out + j + 8)
+    let shift = FV(repeating: top), s = FV(repeating: invT)
+    while j + 2 * lanes <= n {
+        let e0 = expV((loadV(x + j) - shift) * s), e1 = expV((loadV(x + j + lanes) - shift) * s)
+        storeV(e0, out + j)
+        storeV(e1, out + j + lanes)
         sum += e0
         sum2 += e1
-        j += 16
+        j += 2 * lanes
     }
     sum += sum2
-    while j + 8 <= n {
-        let e = exp8((load8(x + j) - shift) * s)
-        store8(e, out + j)
+    while j + lanes <= n {
+        let e = expV((loadV(x + j) - shift) * s)
+        storeV(e, out + j)
         sum += e
-        j += 8
+        j += lanes
     }
     var total = sum.sum()
     if j < n {
-        var v = F8(repeating: -.infinity)
+        var v = FV(repeating: -.infinity)
         for l in 0..<(n - j) { v[l] = x[j + l] }
-        let e = exp8((v - shift) * s)
+        let e = expV((v - shift) * s)
         for l in 0..<(n - j) { out[j + l] = e[l]; total += e[l] }
     }
     return total
@@ -61,8 +61,8 @@ func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _
 
 extension SIMDKernels {
     /// Row-wise softmax of `x / τ`, eight lanes at a time, rows split across threads.
-    /// - Faster: one pass for the max, one fused pass for exp + sum (`exp8`), one scaling pass.
-    /// - Costs: Float32 sums in lane order; `exp8` is within ~2 ulp of libm.
+    /// - Faster: one pass for the max, one fused pass for exp + sum (`expV`), one scaling pass.
+    /// - Costs: Float32 sums in lane order; `expV` is within ~2 ulp of libm.
     /// - Twin: ``ReferenceKernels/softmax(_:temperature:into:)``
     public static func softmax(_ x: Tensor, temperature: Float, into p: inout Tensor) {
         check(p.shape == x.shape, "softmax: \(x.shape) into \(p.shape)")
@@ -76,7 +76,7 @@ extension SIMDKernels {
                     // max of x/τ = (max x)/τ for τ > 0: shift before scaling, as the reference does.
                     let top = rowMax(xr, cols)
                     let inv = 1 / expShifted(xr, pr, cols, top: top, invT: invT)
-                    forEachLane(cols, { store8(load8(pr + $0) * inv, pr + $0) }, tail: { pr[$0] *= inv })
+                    forEachLane(cols, { storeV(loadV(pr + $0) * inv, pr + $0) }, tail: { pr[$0] *= inv })
                 }
             }
         }
@@ -93,8 +93,8 @@ extension SIMDKernels {
                     let xr = xp.baseAddress! + i * cols, pr = out.base + i * cols
                     let top = rowMax(xr, cols)
                     let logSum = Float(log(Double(expShifted(xr, pr, cols, top: top, invT: invT))))
-                    let s = F8(repeating: invT), shift = F8(repeating: top), l = F8(repeating: logSum)
-                    forEachLane(cols, { store8((load8(xr + $0) - shift) * s - l, pr + $0) },
+                    let s = FV(repeating: invT), shift = FV(repeating: top), l = FV(repeating: logSum)
+                    forEachLane(cols, { storeV((loadV(xr + $0) - shift) * s - l, pr + $0) },
                                 tail: { pr[$0] = (xr[$0] - top) * invT - logSum })
                 }
             }
@@ -102,7 +102,7 @@ extension SIMDKernels {
     }
 
     /// Row entropies `h_i = -Σ_j p_ij·log p_ij` (terms with p = 0, or below the smallest normal
-    /// float, count as 0), eight lanes at a time with ``log8``, rows split across threads.
+    /// float, count as 0), eight lanes at a time with ``logV``, rows split across threads.
     /// - Costs: Float32 sums in lane order against the reference's Double sum of libm logs.
     /// - Twin: ``ReferenceKernels/rowEntropy(_:into:)``
     public static func rowEntropy(_ p: Tensor, into h: inout Tensor) {
@@ -113,14 +113,14 @@ extension SIMDKernels {
                 let out = SharedPointer(base: hp.baseAddress!)
                 forEachRow(p.rows, cols: cols * 4) { i in
                     let r = pp.baseAddress! + i * cols
-                    let tiny = F8(repeating: .leastNormalMagnitude)
-                    var s0 = F8(), s1 = F8()
+                    let tiny = FV(repeating: .leastNormalMagnitude)
+                    var s0 = FV(), s1 = FV()
                     var j = 0
-                    while j + 16 <= cols {
-                        let a = load8(r + j), b = load8(r + j + 8)
-                        s0 = s0.addingProduct(a, log8(a).replacing(with: 0, where: a .< tiny))
-                        s1 = s1.addingProduct(b, log8(b).replacing(with: 0, where: b .< tiny))
-                        j += 16
+                    while j + 2 * lanes <= cols {
+                        let a = loadV(r + j), b = loadV(r + j + lanes)
+                        s0 = s0.addingProduct(a, logV(a).replacing(with: 0, where: a .< tiny))
+                        s1 = s1.addingProduct(b, logV(b).replacing(with: 0, where: b .< tiny))
+                        j += 2 * lanes
                     }
                     var total = (s0 + s1).sum()
                     while j < cols {
@@ -157,7 +157,7 @@ extension SIMDKernels {
     /// t and dx is 24 KB, so the second and third sweeps run in L1; rows split across threads.
     /// The unfused version (log-softmax, softmax, target-weighted dot, axpy, scale) makes about
     /// 15 passes over [V·B, K] arrays and was 7% of the default training step.
-    /// - Costs: `exp8` (≈ 2 ulp), Float32 sums in lane order, ln Z in Double.
+    /// - Costs: `expV` (≈ 2 ulp), Float32 sums in lane order, ln Z in Double.
     /// - Twin: ``ReferenceKernels/softmaxCrossEntropy(_:temperature:target:gradientScale:loss:gradient:)``
     public static func softmaxCrossEntropy(
         _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
@@ -178,17 +178,17 @@ extension SIMDKernels {
                             let top = rowMax(xr, cols), n = sum(tr, cols)
                             let z = expShifted(xr, gr, cols, top: top, invT: invT)
                             let logZ = Float(log(Double(z)))
-                            let a = F8(repeating: alpha), an = F8(repeating: alpha * n / z)
-                            let s = F8(repeating: invT), shift = F8(repeating: top), l = F8(repeating: logZ)
-                            var c0 = F8(), c1 = F8()
+                            let a = FV(repeating: alpha), an = FV(repeating: alpha * n / z)
+                            let s = FV(repeating: invT), shift = FV(repeating: top), l = FV(repeating: logZ)
+                            var c0 = FV(), c1 = FV()
                             var j = 0
-                            while j + 16 <= cols {
-                                let t0 = load8(tr + j), t1 = load8(tr + j + 8)
-                                c0 = c0.addingProduct(t0, (load8(xr + j) - shift) * s - l)
-                                c1 = c1.addingProduct(t1, (load8(xr + j + 8) - shift) * s - l)
-                                store8((an * load8(gr + j)).addingProduct(-a, t0), gr + j)
-                                store8((an * load8(gr + j + 8)).addingProduct(-a, t1), gr + j + 8)
-                                j += 16
+                            while j + 2 * lanes <= cols {
+                                let t0 = loadV(tr + j), t1 = loadV(tr + j + lanes)
+                                c0 = c0.addingProduct(t0, (loadV(xr + j) - shift) * s - l)
+                                c1 = c1.addingProduct(t1, (loadV(xr + j + lanes) - shift) * s - l)
+                                storeV((an * loadV(gr + j)).addingProduct(-a, t0), gr + j)
+                                storeV((an * loadV(gr + j + lanes)).addingProduct(-a, t1), gr + j + lanes)
+                                j += 2 * lanes
                             }
                             var cross = (c0 + c1).sum()
                             while j < cols {
@@ -215,7 +215,7 @@ extension SIMDKernels {
                         let norm = dot(xr, xr, cols).squareRoot()
                         np[i] = norm
                         let inv = 1 / max(norm, epsilon)
-                        forEachLane(cols, { store8(load8(xr + $0) * inv, yr + $0) }, tail: { yr[$0] = xr[$0] * inv })
+                        forEachLane(cols, { storeV(loadV(xr + $0) * inv, yr + $0) }, tail: { yr[$0] = xr[$0] * inv })
                     }
                 }
             }
@@ -257,7 +257,7 @@ extension SIMDKernels {
                     acc.initialize(from: out.base + lo, count: width)
                     for i in 0..<rows {
                         let xr = xp.baseAddress! + i * cols + lo
-                        forEachLane(width, { store8(load8(acc + $0) + load8(xr + $0), acc + $0) }, tail: { acc[$0] += xr[$0] })
+                        forEachLane(width, { storeV(loadV(acc + $0) + loadV(xr + $0), acc + $0) }, tail: { acc[$0] += xr[$0] })
                     }
                     (out.base + lo).update(from: acc, count: width)
                 }
@@ -268,16 +268,16 @@ extension SIMDKernels {
 
 /// Dot product of two length-`n` vectors with four independent 8-lane accumulators.
 @inline(__always) func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
+    var s0 = FV(), s1 = FV(), s2 = FV(), s3 = FV()
     var j = 0
-    while j + 32 <= n {
-        s0 = s0.addingProduct(load8(a + j), load8(b + j))
-        s1 = s1.addingProduct(load8(a + j + 8), load8(b + j + 8))
-        s2 = s2.addingProduct(load8(a + j + 16), load8(b + j + 16))
-        s3 = s3.addingProduct(load8(a + j + 24), load8(b + j + 24))
-        j += 32
+    while j + 4 * lanes <= n {
+        s0 = s0.addingProduct(loadV(a + j), loadV(b + j))
+        s1 = s1.addingProduct(loadV(a + j + lanes), loadV(b + j + lanes))
+        s2 = s2.addingProduct(loadV(a + j + 2 * lanes), loadV(b + j + 2 * lanes))
+        s3 = s3.addingProduct(loadV(a + j + 3 * lanes), loadV(b + j + 3 * lanes))
+        j += 4 * lanes
     }
-    while j + 8 <= n { s0 = s0.addingProduct(load8(a + j), load8(b + j)); j += 8 }
+    while j + lanes <= n { s0 = s0.addingProduct(loadV(a + j), loadV(b + j)); j += lanes }
     var total = ((s0 + s1) + (s2 + s3)).sum()
     while j < n { total += a[j] * b[j]; j += 1 }
     return total
@@ -286,13 +286,13 @@ extension SIMDKernels {
 /// Sum of `n` floats with four 8-lane accumulators.
 @inline(__always) func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
     // Independent sums: one chain would wait on vaddps latency every step.
-    var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
+    var s0 = FV(), s1 = FV(), s2 = FV(), s3 = FV()
     var j = 0
-    while j + 32 <= n {
-        s0 += load8(a + j); s1 += load8(a + j + 8); s2 += load8(a + j + 16); s3 += load8(a + j + 24)
-        j += 32
+    while j + 4 * lanes <= n {
+        s0 += loadV(a + j); s1 += loadV(a + j + lanes); s2 += loadV(a + j + 2 * lanes); s3 += loadV(a + j + 3 * lanes)
+        j += 4 * lanes
     }
-    while j + 8 <= n { s0 += load8(a + j); j += 8 }
+    while j + lanes <= n { s0 += loadV(a + j); j += lanes }
     var total = ((s0 + s1) + (s2 + s3)).sum()
     while j < n { total += a[j]; j += 1 }
     return total

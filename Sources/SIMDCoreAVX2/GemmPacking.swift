@@ -27,7 +27,7 @@ extension GemmOperands {
         if layout == .tn {
             // (Walking panel by panel instead read 6 floats from each of kc rows at a time and
             // more than doubled the pack's share of a call.)
-            let wide = i0 + fullPanels * gemmMR + 2 <= m   // 8-lane loads stay inside A
+            let wide = i0 + fullPanels * gemmMR + (gemmAStride - gemmMR) <= m   // 8-lane loads stay inside A
             for p in 0..<kc {
                 let s = a + (p0 + p) * m + i0
                 let d = dst + p * gemmAStride
@@ -49,7 +49,11 @@ extension GemmOperands {
                 let d = dst + q * panelStride
                 var p = 0
                 while p + 8 <= kc {
-                    transpose6x8(rows + p, ld: k, d + p * gemmAStride)
+                    if gemmMR == 8 {
+                        transpose8x8(rows + p, ld: k, d + p * gemmAStride, ldd: gemmAStride)
+                    } else {
+                        transpose6x8(rows + p, ld: k, d + p * gemmAStride)
+                    }
                     p += 8
                 }
                 while p < kc {
@@ -88,8 +92,9 @@ extension GemmOperands {
                 let s = b + (p0 + p) * n + j0
                 let d = dst + p * gemmNR
                 for q in 0..<fullPanels {
-                    store8(load8(s + q * gemmNR), d + q * gemmNR * kc)
-                    store8(load8(s + q * gemmNR + 8), d + q * gemmNR * kc + 8)
+                    for h in stride(from: 0, to: gemmNR, by: 8) {
+                        store8(load8(s + q * gemmNR + h), d + q * gemmNR * kc + h)
+                    }
                 }
                 if rest > 0 {
                     let t = s + fullPanels * gemmNR, e = d + fullPanels * gemmNR * kc
@@ -99,8 +104,8 @@ extension GemmOperands {
         } else {
             for q in 0..<panels {
                 let panel = dst + q * gemmNR * kc
-                // Two halves of 8 columns; each half is 8 rows of B transposed into 8 lanes.
-                for half in 0..<2 {
+                // Groups of 8 columns; each is 8 rows of B transposed into 8 lanes.
+                for half in 0..<(gemmNR / 8) {
                     let c0 = q * gemmNR + half * 8
                     let valid = max(0, min(8, nc - c0))
                     let d = panel + half * 8

@@ -6,11 +6,11 @@ extension SIMDKernels {
     /// no FMA here, so the EMA is bit-identical across cores).
     public static func emaUpdate(_ teacher: inout Tensor, toward student: Tensor, momentum: Float) {
         check(teacher.count == student.count, "emaUpdate: teacher \(teacher.shape), student \(student.shape)")
-        let m = F8(repeating: momentum), oneMinus = F8(repeating: 1 - momentum)
+        let m = FV(repeating: momentum), oneMinus = FV(repeating: 1 - momentum)
         student.storage.withUnsafeBufferPointer { sp in
             teacher.storage.withUnsafeMutableBufferPointer { tp in
                 let s = sp.baseAddress!, t = tp.baseAddress!
-                forEachLane(sp.count, { store8(load8(t + $0) * m + oneMinus * load8(s + $0), t + $0) },
+                forEachLane(sp.count, { storeV(loadV(t + $0) * m + oneMinus * loadV(s + $0), t + $0) },
                             tail: { t[$0] = t[$0] * momentum + (1 - momentum) * s[$0] })
             }
         }
@@ -27,21 +27,21 @@ extension SIMDKernels {
         let bc1 = 1 - pow(Double(h.beta1), Double(step)), bc2 = 1 - pow(Double(h.beta2), Double(step))
         let stepSize = Float(Double(h.lr) / bc1), invBC2Root = Float(1 / bc2.squareRoot())
         let decay = 1 - h.lr * h.weightDecay
-        let b1 = F8(repeating: h.beta1), b2 = F8(repeating: h.beta2)
-        let c1 = F8(repeating: 1 - h.beta1), c2 = F8(repeating: 1 - h.beta2)
+        let b1 = FV(repeating: h.beta1), b2 = FV(repeating: h.beta2)
+        let c1 = FV(repeating: 1 - h.beta1), c2 = FV(repeating: 1 - h.beta2)
         grad.storage.withUnsafeBufferPointer { gp in
             param.storage.withUnsafeMutableBufferPointer { pp in
                 m.storage.withUnsafeMutableBufferPointer { mp in
                     v.storage.withUnsafeMutableBufferPointer { vp in
                         let g = gp.baseAddress!, p = pp.baseAddress!, mm = mp.baseAddress!, vv = vp.baseAddress!
                         forEachLane(gp.count, { i in
-                            let gi = load8(g + i)
-                            let mi = b1 * load8(mm + i) + c1 * gi
-                            let vi = b2 * load8(vv + i) + c2 * gi * gi
-                            store8(mi, mm + i)
-                            store8(vi, vv + i)
+                            let gi = loadV(g + i)
+                            let mi = b1 * loadV(mm + i) + c1 * gi
+                            let vi = b2 * loadV(vv + i) + c2 * gi * gi
+                            storeV(mi, mm + i)
+                            storeV(vi, vv + i)
                             let denominator = vi.squareRoot() * invBC2Root + h.eps
-                            store8(load8(p + i) * decay - stepSize * mi / denominator, p + i)
+                            storeV(loadV(p + i) * decay - stepSize * mi / denominator, p + i)
                         }, tail: { i in
                             let gi = g[i]
                             mm[i] = h.beta1 * mm[i] + (1 - h.beta1) * gi

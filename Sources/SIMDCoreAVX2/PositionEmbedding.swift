@@ -42,9 +42,9 @@ extension SIMDKernels {
                             }
                         }
                         forEachLane(d, { k in
-                            var acc = F8()
-                            for t in 0..<16 { acc = acc.addingProduct(F8(repeating: weights[t]), load8(src + sources[t] + k)) }
-                            store8(acc, o + k)
+                            var acc = FV()
+                            for t in 0..<16 { acc = acc.addingProduct(FV(repeating: weights[t]), loadV(src + sources[t] + k)) }
+                            storeV(acc, o + k)
                         }, tail: { k in
                             var acc: Float = 0
                             for t in 0..<16 { acc += weights[t] * src[sources[t] + k] }
@@ -66,15 +66,15 @@ extension SIMDKernels {
         dOut.storage.withUnsafeBufferPointer { gp in
             dTable.storage.withUnsafeMutableBufferPointer { tp in
                 let src = gp.baseAddress!, dst = tp.baseAddress!
-                forEachLane(d, { k in store8(load8(dst + k) + load8(src + k), dst + k) }, tail: { k in dst[k] += src[k] })
+                forEachLane(d, { k in storeV(loadV(dst + k) + loadV(src + k), dst + k) }, tail: { k in dst[k] += src[k] })
                 for i in 0..<rows {
                     for j in 0..<cols {
                         let o = src + (1 + i * cols + j) * d
                         for a in 0..<4 {
                             for c in 0..<4 {
-                                let w = ty[i].weight[a] * tx[j].weight[c], w8 = F8(repeating: w)
+                                let w = ty[i].weight[a] * tx[j].weight[c], w8 = FV(repeating: w)
                                 let t = dst + (1 + ty[i].index[a] * g + tx[j].index[c]) * d
-                                forEachLane(d, { k in store8(load8(t + k).addingProduct(w8, load8(o + k)), t + k) },
+                                forEachLane(d, { k in storeV(loadV(t + k).addingProduct(w8, loadV(o + k)), t + k) },
                                             tail: { k in t[k] += w * o[k] })
                             }
                         }

@@ -1,0 +1,1 @@
+../SIMDCoreAVX2/GemmDriver.swift
