@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Side-by-side training-step benchmark: `dino bench train` against the PyTorch step of
-../shared/bench/torch_dino_step.py, on the same machine, interleaved.
+scripts/anchors/torch_dino_step.py, on the same machine, interleaved.
 
 These machines are shared and noisy (the other tenant's load changes from minute to minute), so
 numbers from different runs are not comparable (consecutive runs of the same program here differ
@@ -39,7 +39,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--configs", default="tiny,tiny_p7,lesson")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--torch-script", default=os.path.join(ROOT, "..", "shared", "bench", "torch_dino_step.py"))
+    ap.add_argument("--torch-script", default=os.path.join(ROOT, "scripts", "anchors", "torch_dino_step.py"))
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     results = {}

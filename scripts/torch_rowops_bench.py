@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch timings of the row operations issue 2 compares against: softmax over 4160 x 1024 and
+"""PyTorch timings of the row operations the SIMD core is compared against: softmax over 4160 x 1024 and
 LayerNorm over 4160 x 192 (forward, FP32), median of many runs, one or two threads. Run it right
 after `dino bench kernels --op softmax` / `--op layerNorm` on the same machine (these machines are
 shared: compare numbers taken together). PyTorch is not a dependency of the project.

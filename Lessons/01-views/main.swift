@@ -49,7 +49,7 @@ lesson.claim(
 // always blurred, global 2 rarely, and only global 2 can be solarized. The asymmetry is deliberate:
 // the teacher sees both globals, so each student crop is pulled towards a mildly and a heavily
 // distorted version of the same picture.
-lesson.section("2 · The recipe (dino-spec §1.1)")
+lesson.section("2 · The recipe (the official DataAugmentationDINO)")
 let config = MultiCropConfig.dino
 let crop = try MultiCrop(config)
 print("view       size  area scale s    flip  jitter  gray  blur p  solarize p")

@@ -56,7 +56,7 @@ for it in stride(from: 0, to: total, by: 50) + [total - 1] {
 // MARK: 2 · One EMA step on real parameter tensors, in both cores
 // The teacher is a separate copy of the student (a Swift value: `var teacher = student` copies).
 // Sharing one object instead is a known way to fail: θs - θt is then always 0, the "teacher" is
-// the student itself and training collapses (dinov2 issue #407). Here: a ViT-Tiny/16 backbone and a
+// the student itself and training collapses (facebookresearch/dinov2 issue #407). Here: a ViT-Tiny/16 backbone and a
 // DINO head, the student moved by one pretend optimiser step, then one EMA step with m = 0.996.
 lesson.section("2 · One EMA step on real parameter tensors, in both cores")
 func difference(_ a: Tensor, _ b: Tensor) -> Tensor {

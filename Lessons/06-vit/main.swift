@@ -87,7 +87,7 @@ lesson.claim("the CLS feature is row 0 of the last block's output after the fina
 // The table has one row per patch of a TRAINING image. A 14-pixel local crop has a 2 × 2 grid, so
 // `interpolate_pos_encoding` resamples the 4 × 4 grid of rows bicubically (A = -0.75), with scale
 // factor (2 + 0.1)/4 instead of 2/4: the +0.1 guards against floor(size·scale) losing a row to
-// rounding (DINO issue #8), and it shifts where the output samples the grid. The source coordinate
+// rounding (facebookresearch/dino issue #8), and it shifts where the output samples the grid. The source coordinate
 // (i + 0.5)/s - 0.5 is not clamped; only the four taps are. The same for the real DINO model:
 // 224-pixel training images with patch 16 (14 × 14 grid) and 96-pixel local crops (6 × 6).
 lesson.section("3 · The position table for a local crop: bicubic, with the +0.1")

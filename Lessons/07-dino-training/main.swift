@@ -41,11 +41,11 @@ func positiveOption(_ flag: String) -> Double? {
 // - τt stays at 0.04. The paper warms the teacher temperature up from 0.04 to 0.07 over 30 of
 //   its 300 epochs; our whole run is 5 epochs. A teacher at 0.07 is close to the student's 0.1,
 //   so it sharpens less, centring wins the tug-of-war and the target drifts toward uniform: short
-//   runs at the ImageNet defaults stayed near the random-init accuracy (issue 5). The official
+//   runs at the ImageNet defaults stayed near the random-init accuracy. The official
 //   code's own default is the constant 0.04, and the paper's τt sweep has 0.04 among its best.
 // - K = 2048 prototypes instead of 65 536. The last layer is bottleneck × K weights: at 65 536
 //   that is 4.2 M, twenty times the whole backbone, and its K-wide softmax runs for every crop.
-//   The paper loses only 0.4 k-NN points going down to 4096 (dino-spec §6); 10 classes need few.
+//   The paper loses only 0.4 k-NN points going down to 4096 (the paper's Table 9); 10 classes need few.
 // - Warm-up and last-layer freeze in fractions of an epoch. What they protect against is counted in
 //   iterations: the first steps of AdamW on a random head, and prototypes moving before the
 //   backbone has anything to say. 10 warm-up epochs of a 5-epoch run would leave no cosine at all.
@@ -54,7 +54,7 @@ func positiveOption(_ flag: String) -> Double? {
 //   crop 1 is always blurred; 2 px on a 28-px garment wipes out its texture.
 // - BatchNorm in the head (the official `use_bn_in_head`, off for the paper's ViTs). It normalises
 //   every hidden unit over the batch of crops, so no unit can go dead or dominate while the
-//   backbone is still close to random; without it the PyTorch anchor runs of issue 5 stayed near
+//   backbone is still close to random; without it the PyTorch anchor runs stayed near
 //   the random-init accuracy for their first 10 minutes.
 // - No drop path (official 0.1): 4 blocks trained for a few epochs have nothing to regularise yet.
 // - The teacher's momentum starts at 0.99, not 0.996. λ sets how far back the teacher averages,
@@ -159,7 +159,7 @@ do {
 let trainWall = Date().timeIntervalSince(trainStart)
 
 // MARK: 3 · What the logs say: the loss, h(P_t) and KL(P_t ‖ P_s)
-// The loss is a cross-entropy H(P_t, P_s) = h(P_t) + KL(P_t ‖ P_s) (dino-spec §1.4). The two
+// The loss is a cross-entropy H(P_t, P_s) = h(P_t) + KL(P_t ‖ P_s). The two
 // collapses have signatures: uniform collapse puts h at ln K with KL → 0 (loss → ln K);
 // one-hot collapse puts h at 0 with KL → 0 (loss → 0). A healthy run keeps h strictly inside
 // (0, ln K) and KL clearly above 0: the teacher is sharp and the student still has to catch up.
@@ -185,7 +185,7 @@ if lesson.quick {
     print(String(format: "(full run only: the loss claim; after %d iterations the loss %.3f is still climbing towards ln K)",
                  steps.count, finalLoss))
 } else {
-    // A loss within 10% of ln K would be indistinguishable from the uniform plateau of issue #246.
+    // A loss within 10% of ln K would be indistinguishable from the uniform plateau of facebookresearch/dino issue #246.
     lesson.claim(String(format: "the loss left ln K: last epoch's mean %.3f < 0.9 · ln K = %.3f", finalLoss, 0.9 * lnK),
                  finalLoss < 0.9 * lnK)
 }

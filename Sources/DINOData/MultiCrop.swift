@@ -32,7 +32,7 @@ public struct Normalization: Sendable, Equatable {
     }
 }
 
-/// The multi-crop recipe of DINO (`DataAugmentationDINO`, dino-spec §1.1): two global crops and
+/// The multi-crop recipe of DINO (`DataAugmentationDINO` of `main_dino.py`): two global crops and
 /// `localCount` local crops, each drawn independently from the original image. Defaults are the
 /// official ones for ViT-S/16 on ImageNet.
 public struct MultiCropConfig: Sendable, Equatable {
@@ -229,7 +229,7 @@ func randomBelow(_ n: Int, _ rng: inout SplitMix64) -> Int {
 }
 
 /// A batch of augmented views, crop-major: `crops[v]` is `[B, C, S_v, S_v]` with all images'
-/// view v, the order the ViT and the DINO loss expect (dino-spec §1.7: globals 0 and 1 first).
+/// view v, the order the ViT and the DINO loss expect (globals 0 and 1 first, as the official loss reads them).
 public struct MultiCropBatch: Sendable {
     public var crops: [Tensor]
     /// What was drawn, image-major: `parameters[b * viewCount + v]`.
@@ -281,7 +281,7 @@ final class CropWorkspace {
 
 /// DINO's multi-crop augmentation with torchvision/PIL semantics, deterministic from a seed.
 ///
-/// Per view, in this order (dino-spec §1.1): RandomResizedCrop (area s, log-uniform aspect ratio,
+/// Per view, in this order (as `DataAugmentationDINO`): RandomResizedCrop (area s, log-uniform aspect ratio,
 /// 10 tries then torchvision's centre-crop fallback) resized with PIL's antialiased bicubic filter
 /// (a = -0.5, kernel stretched by the downscale factor, see ``ResampleTaps``); horizontal flip;
 /// colour jitter with its four operations in a random order; grayscale; PIL's Gaussian blur

@@ -2,7 +2,7 @@ import DINOCore
 import Foundation
 
 /// Every setting of a DINO run, saved as `config.json` in the run folder and inside each
-/// checkpoint. Defaults are the official ones (`dino-spec.md` §1) unless a preset says
+/// checkpoint. Defaults are the official ones (`main_dino.py`) unless a preset says
 /// otherwise; every preset that departs from them says why in its doc comment.
 public struct TrainingConfig: Codable, Sendable, Equatable {
     public var name = "custom"
@@ -196,12 +196,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public static let presets: [String: @Sendable () -> TrainingConfig] = [
         // Lesson 07's default run on Fashion-MNIST: a tiny ViT with 7-px patches (16 tokens per
         // global crop, 4 per local) trained for a 10-minute budget. Departures from the ImageNet
-        // defaults, each measured on small data (see dino-spec §5 and Walkthroughs/07): τt stays
+        // defaults, each measured on small data (see Walkthroughs/07): τt stays
         // 0.04 (the warm-up to 0.07 stalled near random-init accuracy in short runs), K = 2048
         // instead of 65536 (the 256·K layer would dominate), warm-up and last-layer freeze
         // shortened to fractions of an epoch because the whole run is a few epochs.
         // The head uses BatchNorm (the official `use_bn` option; without it the short anchor runs
-        // of issue 5 stayed near random-init accuracy) and the student no drop path (4 blocks,
+        // stayed near random-init accuracy) and the student no drop path (4 blocks,
         // a few epochs: nothing to regularise yet), both as in the PyTorch anchor run.
         "default": {
             var c = TrainingConfig()

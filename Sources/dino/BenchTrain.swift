@@ -12,7 +12,7 @@ struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Time full DINO training steps (student fwd+bwd on all crops, teacher fwd, loss, clip, AdamW, EMA, centre).",
-        discussion: "Configs tiny, tiny_p7 and lesson match /work/shared/bench/torch_dino_step.py; default is lesson 07's run.")
+        discussion: "Configs tiny, tiny_p7 and lesson match scripts/anchors/torch_dino_step.py; default is lesson 07's run.")
 
     @Option(name: .long, help: "Configs (comma separated): tiny, tiny_p7, lesson, default.")
     var config: String = "tiny,tiny_p7,lesson,default"
