@@ -59,8 +59,10 @@ extension BenchCase {
     }
 
     /// A row-wise or element-wise op on an `[rows, cols]` input.
-    public static func rowOp(_ op: String, rows: Int, cols: Int) -> BenchCase {
-        BenchCase(op: op, shape: "\(rows)x\(cols)", flops: nil) { K in
+    /// A kernel on `[rows, cols]` operands (rows of logits, tokens or parameters). Typed: a
+    /// misspelt op does not compile; an op that is not a row op is a programmer's error.
+    public static func rowOp(_ op: KernelOp, rows: Int, cols: Int) -> BenchCase {
+        BenchCase(op: op.rawValue, shape: "\(rows)x\(cols)", flops: nil) { K in
             var rng = SplitMix64(seed: 2)
             let x = rng.uniformTensor([rows, cols], -4, 4), dy = rng.uniformTensor([rows, cols])
             let w = rng.uniformTensor([cols]), b = rng.uniformTensor([cols])
@@ -77,30 +79,44 @@ extension BenchCase {
             K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &ignored, mean: &mean, rstd: &rstd)
             var geluOutput = Tensor(shape: [rows, cols])
             K.gelu(x, into: &geluOutput)
+            var bnMean = Tensor(shape: [cols]), bnRstd = Tensor(shape: [cols]), bnOut = Tensor(shape: [rows, cols])
+            K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &bnOut, mean: &bnMean, rstd: &bnRstd)
+            var l2Output = Tensor(shape: [rows, cols]), l2Norms = Tensor(shape: [rows])
+            K.l2Normalize(x, epsilon: 1e-12, into: &l2Output, norms: &l2Norms)
             var step = 0
             return {
                 switch op {
-                case "softmax": K.softmax(x, temperature: 0.04, into: &box.y)
-                case "logSoftmax": K.logSoftmax(x, temperature: 0.1, into: &box.y)
-                case "rowEntropy": K.rowEntropy(x, into: &box.r1)
-                case "softmaxCrossEntropy":
+                case .softmax: K.softmax(x, temperature: 0.04, into: &box.y)
+                case .logSoftmax: K.logSoftmax(x, temperature: 0.1, into: &box.y)
+                case .rowEntropy: K.rowEntropy(x, into: &box.r1)
+                case .rowCrossEntropy: K.rowCrossEntropy(target: dy, logProbs: x, into: &box.r1)
+                case .softmaxCrossEntropy:
                     K.softmaxCrossEntropy(x, temperature: 0.1, target: dy, gradientScale: 1e-3, loss: &box.r1, gradient: &box.y)
-                case "layerNorm": K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &box.y, mean: &box.r1, rstd: &box.r2)
-                case "layerNormBackward":
+                case .layerNorm: K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &box.y, mean: &box.r1, rstd: &box.r2)
+                case .layerNormBackward:
                     K.layerNormBackward(dy, x, weight: w, mean: mean, rstd: rstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2)
-                case "gelu": K.gelu(x, into: &box.y)
-                case "geluBackward": K.geluBackward(dy, x, output: geluOutput, into: &box.y)
-                case "add": K.add(x, dy, into: &box.y)
-                case "axpy": K.axpy(0.5, x, &box.y)
-                case "l2Normalize": K.l2Normalize(x, epsilon: 1e-12, into: &box.y, norms: &box.r1)
-                case "columnSums": K.columnSums(x, accumulate: false, into: &box.c1)
-                case "rowSums": K.rowSums(x, into: &box.r1)
-                case "emaUpdate": K.emaUpdate(&box.p, toward: dy, momentum: 0.996)
-                case "adamWStep":
+                case .batchNorm: K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &box.y, mean: &box.c1, rstd: &box.c2)
+                case .batchNormBackward:
+                    K.batchNormBackward(dy, x, weight: w, mean: bnMean, rstd: bnRstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2)
+                case .gelu: K.gelu(x, into: &box.y)
+                case .geluBackward: K.geluBackward(dy, x, output: geluOutput, into: &box.y)
+                case .add: K.add(x, dy, into: &box.y)
+                case .scale: K.scale(x, by: 0.5, into: &box.y)
+                case .axpy: K.axpy(0.5, x, &box.y)
+                case .addRow: K.addRow(x, w, scale: -1, into: &box.y)
+                case .l2Normalize: K.l2Normalize(x, epsilon: 1e-12, into: &box.y, norms: &box.r1)
+                case .l2NormalizeBackward: K.l2NormalizeBackward(dy, y: l2Output, norms: l2Norms, epsilon: 1e-12, into: &box.y)
+                case .columnSums: K.columnSums(x, accumulate: false, into: &box.c1)
+                case .rowSums: K.rowSums(x, into: &box.r1)
+                case .sumOfSquares: box.r1.storage[0] = Float(K.sumOfSquares(x))
+                case .emaUpdate: K.emaUpdate(&box.p, toward: dy, momentum: 0.996)
+                case .adamWStep:
                     step += 1
                     K.adamWStep(&box.p, grad: dy, m: &box.m, v: &box.v, step: step,
                                 hyper: AdamWHyper(lr: 1e-4, weightDecay: 0.04))
-                default: preconditionFailure("unknown bench op \(op)")
+                case .matmul, .attention, .attentionBackward, .attentionProbabilities, .patchEmbed, .patchEmbedBackward,
+                     .resamplePositionEmbedding, .resamplePositionEmbeddingBackward, .weightNorm, .weightNormBackward:
+                    preconditionFailure("\(op) is not a row op: it has its own BenchCase factory")
                 }
                 BlackHole.consume(box.y.storage[0] + box.r1.storage[0] + box.c1.storage[0] + box.p.storage[0])
             }
@@ -109,6 +125,70 @@ extension BenchCase {
 
     /// The kernels of a small ViT training step (64 images × 65 tokens = 4160 rows; widths 64, 192,
     /// 576 = 3·192 (qkv), 768 = 4·192 (MLP)), the same matmuls as weight gradients (K = 4160), and squares.
+    /// Multi-head attention at a ViT block's shapes: `[batch, tokens, 3·dim]` in, forward,
+    /// backward, and the probabilities of the CLS query (what attention maps read).
+    public static func attention(_ op: KernelOp, batch: Int, tokens n: Int, dim c: Int, heads: Int) -> BenchCase {
+        // Multiply-adds ×2: forward S = QKᵀ and O = PV (2·N²·C each); backward rebuilds S and
+        // computes dV, dP, dQ, dK (5 products); the CLS probabilities are one row of S per head.
+        let perProduct = 2 * Double(batch) * Double(n * n) * Double(c)
+        let flops = op == .attention ? 2 * perProduct : op == .attentionBackward ? 5 * perProduct : 2 * Double(batch * n * c)
+        return BenchCase(op: op.rawValue, shape: "\(batch)x\(n)x\(c) h\(heads)", flops: flops) { K in
+            var rng = SplitMix64(seed: 3)
+            let qkv = rng.uniformTensor([batch, n, 3 * c], -1, 1), dOut = rng.uniformTensor([batch, n, c])
+            let scale = 1 / Float(c / heads).squareRoot()
+            var out = Tensor(shape: [batch, n, c]), lse = Tensor(shape: [batch, heads, n])
+            K.attention(qkv, heads: heads, scale: scale, into: &out, logSumExp: &lse)
+            var dQKV = Tensor(shape: [batch, n, 3 * c]), probs = Tensor(shape: [batch, heads, 1, n])
+            var fresh = Tensor(shape: [batch, n, c])
+            return {
+                switch op {
+                case .attention: K.attention(qkv, heads: heads, scale: scale, into: &fresh, logSumExp: &lse)
+                case .attentionBackward:
+                    K.attentionBackward(dOut, qkv: qkv, out: out, logSumExp: lse, heads: heads, scale: scale, into: &dQKV)
+                case .attentionProbabilities: K.attentionProbabilities(qkv, heads: heads, scale: scale, queries: 1, into: &probs)
+                default: preconditionFailure("\(op) is not an attention op")
+                }
+                BlackHole.consume(fresh.storage[0] + dQKV.storage[0] + probs.storage[0])
+            }
+        }
+    }
+
+    /// The other layers of the model at the default run's shapes: the patch embedding (images to
+    /// tokens), the position-embedding resampling (a 4×4 table to a 2×2 local grid) and the head's
+    /// weight normalisation (`[K, bottleneck]`).
+    public static func layer(_ op: KernelOp) -> BenchCase {
+        let shape: String
+        switch op {
+        case .patchEmbed, .patchEmbedBackward: shape = "1024x1x28x28 p7 D64"
+        case .resamplePositionEmbedding, .resamplePositionEmbeddingBackward: shape = "4x4→2x2 D64"
+        default: shape = "2048x64"
+        }
+        return BenchCase(op: op.rawValue, shape: shape, flops: nil) { K in
+            var rng = SplitMix64(seed: 4)
+            let images = rng.uniformTensor([1024, 1, 28, 28]), weight = rng.uniformTensor([64, 1, 7, 7]), bias = rng.uniformTensor([64])
+            var tokens = Tensor(shape: [1024, 16, 64]), dW = Tensor(shape: [64, 1, 7, 7]), dB = Tensor(shape: [64])
+            let dTokens = rng.uniformTensor([1024, 16, 64])
+            let table = rng.uniformTensor([1, 17, 64]), dTable0 = rng.uniformTensor([1, 5, 64])
+            var resampled = Tensor(shape: [1, 5, 64]), dTable = Tensor(shape: [1, 17, 64])
+            let v = rng.uniformTensor([2048, 64]), g = Tensor(shape: [2048, 1], repeating: 1), dWn = rng.uniformTensor([2048, 64])
+            var w = Tensor(shape: [2048, 64]), norms = Tensor(shape: [2048]), dV = Tensor(shape: [2048, 64]), dG = Tensor(shape: [2048, 1])
+            K.weightNorm(v, g: g, into: &w, norms: &norms)
+            return {
+                switch op {
+                case .patchEmbed: K.patchEmbed(images, weight: weight, bias: bias, patch: 7, into: &tokens)
+                case .patchEmbedBackward: K.patchEmbedBackward(dTokens, images: images, patch: 7, dWeight: &dW, dBias: &dB)
+                case .resamplePositionEmbedding: K.resamplePositionEmbedding(table, sourceGrid: 4, rows: 2, cols: 2, into: &resampled)
+                case .resamplePositionEmbeddingBackward:
+                    K.resamplePositionEmbeddingBackward(dTable0, sourceGrid: 4, rows: 2, cols: 2, into: &dTable)
+                case .weightNorm: K.weightNorm(v, g: g, into: &w, norms: &norms)
+                case .weightNormBackward: K.weightNormBackward(dWn, v: v, g: g, norms: norms, dV: &dV, dG: &dG)
+                default: preconditionFailure("\(op) is not a layer op")
+                }
+                BlackHole.consume(tokens.storage[0] + dW.storage[0] + resampled.storage[0] + dTable.storage[0] + w.storage[0] + dV.storage[0])
+            }
+        }
+    }
+
     public static let kernelSuite: [BenchCase] = {
         var cases: [BenchCase] = []
         let rows = 4160
@@ -120,21 +200,37 @@ extension BenchCase {
         for s in [64, 128, 256, 512, 1024] {
             for layout in MatmulLayout.allCases { cases.append(.matmul(layout, m: s, k: s, n: s)) }
         }
-        cases.append(.rowOp("softmax", rows: rows, cols: 1024))
-        cases.append(.rowOp("logSoftmax", rows: rows, cols: 1024))
-        cases.append(.rowOp("rowEntropy", rows: 512, cols: 1024))
-        cases.append(.rowOp("softmaxCrossEntropy", rows: 1024, cols: 2048))   // the default run's student logits
-        cases.append(.rowOp("layerNorm", rows: rows, cols: 192))
-        cases.append(.rowOp("layerNormBackward", rows: rows, cols: 192))
-        cases.append(.rowOp("gelu", rows: rows, cols: 768))
-        cases.append(.rowOp("geluBackward", rows: rows, cols: 768))
-        cases.append(.rowOp("add", rows: rows, cols: 192))
-        cases.append(.rowOp("axpy", rows: rows, cols: 192))
-        cases.append(.rowOp("l2Normalize", rows: 512, cols: 256))
-        cases.append(.rowOp("columnSums", rows: rows, cols: 576))
-        cases.append(.rowOp("rowSums", rows: rows, cols: 576))
-        cases.append(.rowOp("emaUpdate", rows: 1024, cols: 1024))
-        cases.append(.rowOp("adamWStep", rows: 1024, cols: 1024))
+        cases.append(.rowOp(.softmax, rows: rows, cols: 1024))
+        cases.append(.rowOp(.logSoftmax, rows: rows, cols: 1024))
+        cases.append(.rowOp(.rowEntropy, rows: 512, cols: 1024))
+        cases.append(.rowOp(.rowCrossEntropy, rows: 512, cols: 1024))
+        cases.append(.rowOp(.softmaxCrossEntropy, rows: 1024, cols: 2048))   // the default run's student logits
+        cases.append(.rowOp(.layerNorm, rows: rows, cols: 192))
+        cases.append(.rowOp(.layerNormBackward, rows: rows, cols: 192))
+        cases.append(.rowOp(.batchNorm, rows: 1024, cols: 256))              // the default head's hidden layers
+        cases.append(.rowOp(.batchNormBackward, rows: 1024, cols: 256))
+        cases.append(.rowOp(.gelu, rows: rows, cols: 768))
+        cases.append(.rowOp(.geluBackward, rows: rows, cols: 768))
+        cases.append(.rowOp(.add, rows: rows, cols: 192))
+        cases.append(.rowOp(.scale, rows: rows, cols: 192))
+        cases.append(.rowOp(.axpy, rows: rows, cols: 192))
+        cases.append(.rowOp(.addRow, rows: rows, cols: 192))
+        cases.append(.rowOp(.l2Normalize, rows: 512, cols: 256))
+        cases.append(.rowOp(.l2NormalizeBackward, rows: 512, cols: 256))
+        cases.append(.rowOp(.columnSums, rows: rows, cols: 576))
+        cases.append(.rowOp(.rowSums, rows: rows, cols: 576))
+        cases.append(.rowOp(.sumOfSquares, rows: 1024, cols: 1024))
+        cases.append(.rowOp(.emaUpdate, rows: 1024, cols: 1024))
+        cases.append(.rowOp(.adamWStep, rows: 1024, cols: 1024))
+        // A ViT-S/16 block at 224 px (197 tokens, 6 heads) and the default run's (17 tokens, 4 heads).
+        for op in [KernelOp.attention, .attentionBackward, .attentionProbabilities] {
+            cases.append(.attention(op, batch: 8, tokens: 197, dim: 384, heads: 6))
+            cases.append(.attention(op, batch: 256, tokens: 17, dim: 64, heads: 4))
+        }
+        for op in [KernelOp.patchEmbed, .patchEmbedBackward, .resamplePositionEmbedding, .resamplePositionEmbeddingBackward,
+                   .weightNorm, .weightNormBackward] {
+            cases.append(.layer(op))
+        }
         return cases
     }()
 }

@@ -68,7 +68,10 @@ struct LessonSmokeTests {
     @Test func dinoCheckPassesEveryCase() throws {
         let (status, output) = try Self.run("dino", ["check", "--threads", "1"])
         #expect(status == 0, "\(output.suffix(2000))")
-        #expect(output.split(separator: "\n").last?.hasSuffix(" 0 failed") == true)
+        let last = output.split(separator: "\n").last ?? ""
+        #expect(last.contains(" passed, 0 failed (paths: avx2, avx512-on-avx2"), "\(last)")
+        // Every path this CPU runs is checked, and the output says which.
+        #expect(output.contains("— SIMD core, path avx2") && output.contains("— SIMD core, path avx512-on-avx2"))
     }
 
     /// `dino train --config FILE.json`: a run's config.json, edited, drives a new run; a file that

@@ -41,6 +41,19 @@ struct ParityTests {
         #expect(SIMDPath.with(.avx2) { SIMDPath.current } == .avx2)
     }
 
+    /// Completeness: every requirement of `KernelSet` is called by at least one parity case and
+    /// by at least one case of the kernel benchmark (run on `RecordingKernels`, which computes
+    /// nothing and notes each call). One test, because the recorder is shared.
+    @Test func everyKernelHasAParityCaseAndABenchCase() {
+        var parity = Set<KernelOp>(), bench = Set<KernelOp>()
+        for c in ParityCase.all { parity.formUnion(RecordingKernels.recording { _ = c.run(RecordingKernels.self, seed: 1) }) }
+        for c in BenchCase.kernelSuite { bench.formUnion(RecordingKernels.recording { c.prepare(RecordingKernels.self)() }) }
+        let noParity = KernelOp.allCases.filter { !parity.contains($0) }.map(\.rawValue)
+        let noBench = KernelOp.allCases.filter { !bench.contains($0) }.map(\.rawValue)
+        #expect(noParity.isEmpty, "kernels without a parity case: \(noParity)")
+        #expect(noBench.isEmpty, "kernels without a bench case: \(noBench)")
+    }
+
     /// The comparison itself must be able to fail: a deliberately wrong candidate is caught.
     @Test func detectsAWrongResult() {
         let reference = Tensor(shape: [2, 3], [1, 2, 3, 4, 5, 6])
