@@ -22,12 +22,13 @@ swift build -c release --scratch-path "$SCRATCH" --target DINOModel -Xswiftc -sa
 LINKLOG="$SCRATCH/link.log"
 : > "$LINKLOG"
 OUT="$SCRATCH/release"
-objects=$(ls "$OUT"/DINOCore.build/*.o "$OUT"/ReferenceCore.build/*.o "$OUT"/SIMDCore.build/*.o "$OUT"/DINOData.build/*.o \
+objects=$(ls "$OUT"/DINOCore.build/*.o "$OUT"/ReferenceCore.build/*.o "$OUT"/SIMDCore.build/*.o \
+             "$OUT"/SIMDCoreAVX2.build/*.o "$OUT"/SIMDCoreAVX512.build/*.o "$OUT"/SIMDCoreAVX512OnAVX2.build/*.o "$OUT"/DINOData.build/*.o \
              "$OUT"/DINOPlot.build/*.o "$OUT"/DINOModel.build/*.o)
 failed=0
 for t in "${TARGETS[@]}"; do
     exe="$SCRATCH/fuzz-$t"
-    swiftc -O -parse-as-library -sanitize=fuzzer,address -I "$OUT/Modules" -I Sources/CZlib -I Sources/CLibPNG \
+    swiftc -O -parse-as-library -sanitize=fuzzer,address -I "$OUT/Modules" -I Sources/CZlib -I Sources/CLibPNG -I Sources/CCPUID \
         -Xcc -march=x86-64-v3 Tests/Fuzz/$t.swift $objects -lz -lpng16 -o "$exe" >> "$LINKLOG" 2>&1 \
         || { cat "$LINKLOG"; echo "$t: cannot build the fuzz target"; exit 1; }
     corpus="$SCRATCH/corpus/$t"
