@@ -31,6 +31,9 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
         guard inDim >= 1, outDim >= 1, hiddenDim >= 1, bottleneckDim >= 1 else {
             throw ModelError("DINO head \(self): every width must be ≥ 1")
         }
+        guard inDim <= 16_384, outDim <= 1_048_576, hiddenDim <= 65_536, bottleneckDim <= 16_384, layers <= 64 else {
+            throw ModelError("DINO head \(self): a width is above its bound (in 16384, out 1048576, hidden 65536, bottleneck 16384, 64 layers)")
+        }
         guard layers >= 2 else { throw ModelError("DINO head \(self): needs at least 2 MLP layers (the official 1-layer head names its layer `mlp`, not `mlp.0`)") }
     }
 

@@ -114,8 +114,17 @@ public struct GoldenCase {
     }
     func integer(_ name: String, in object: [String: Any]? = nil) throws -> Int {
         let v = try number(name, in: object)
-        guard v == v.rounded() else { throw GoldenError(file: path, problem: "'\(name)' = \(v) is not a whole number") }
+        guard v == v.rounded(), abs(v) <= 1e9 else {
+            throw GoldenError(file: path, problem: "'\(name)' = \(v) is not a whole number in ±10⁹")
+        }
         return Int(v)
+    }
+
+    /// Throws naming the case when `condition` (a shape or size the case kind needs) is false: a
+    /// golden file with inconsistent shapes gets an error instead of reaching a kernel's
+    /// shape precondition.
+    func require(_ condition: Bool, _ problem: @autoclosure () -> String) throws {
+        guard condition else { throw GoldenError(file: path, problem: problem()) }
     }
     func flag(_ name: String, in object: [String: Any]? = nil, default value: Bool? = nil) throws -> Bool {
         if let b = (object ?? params)[name] as? Bool { return b }
@@ -257,6 +266,7 @@ public enum GoldenRunner {
 
     static func softmaxTemperature<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let x = try c.input("x")
+        try c.require(x.shape.count >= 2 && x.count > 0, "x must be [rows, K] with K ≥ 1, got \(x.shape)")
         var p = Tensor(shape: x.shape), h = Tensor(shape: Array(x.shape.dropLast()))
         K.softmax(x, temperature: Float(try c.number("tau")), into: &p)
         K.rowEntropy(p, into: &h)
@@ -268,6 +278,8 @@ public enum GoldenRunner {
     static func centering<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let teacher = try c.input("teacher_out"), center = try c.input("center")
         let batch = (try? c.integer("batch")) ?? teacher.rows / 2
+        try c.require(teacher.shape.count == 2 && batch >= 1 && teacher.rows == 2 * batch && center.count == teacher.cols,
+                      "teacher_out must be [2·batch, K] and center K values, got \(teacher.shape), batch \(batch), center \(center.shape)")
         var loss = DINOLoss(outDim: teacher.cols, centerMomentum: Float(try c.number("momentum")))
         loss.center = center.reshaped([1, teacher.cols])
         let out = loss.evaluate(K.self, student: teacher, teacher: teacher, batch: batch,
@@ -277,10 +289,15 @@ public enum GoldenRunner {
 
     static func dinoLoss<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let student = try c.input("student_out"), teacher = try c.input("teacher_out"), center = try c.input("center")
+        let batch = try c.integer("batch")
+        try c.require(student.shape.count == 2 && teacher.shape.count == 2 && batch >= 1 && teacher.rows == 2 * batch
+                      && student.rows % batch == 0 && student.rows >= 2 * batch && student.cols == teacher.cols
+                      && center.count == teacher.cols,
+                      "student_out [V·batch, K], teacher_out [2·batch, K], center [K] needed; got \(student.shape), \(teacher.shape), \(center.shape), batch \(batch)")
         var loss = DINOLoss(outDim: student.cols, studentTemperature: Float(try c.number("student_temp")),
                             centerMomentum: Float(try c.number("center_momentum")))
         loss.center = center.reshaped([1, student.cols])
-        let out = loss.evaluate(K.self, student: student, teacher: teacher, batch: try c.integer("batch"),
+        let out = loss.evaluate(K.self, student: student, teacher: teacher, batch: batch,
                                 teacherTemperature: Float(try c.number("teacher_temp")))
         return ["loss": GoldenValues(scalar: Double(out.loss)), "grad_student_out": GoldenValues(out.studentGradient),
                 "new_center": GoldenValues(loss.center.reshaped(center.shape))]
@@ -288,11 +305,16 @@ public enum GoldenRunner {
 
     static func emaUpdate<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         var teacher = try c.input("teacher")
-        K.emaUpdate(&teacher, toward: try c.input("student"), momentum: Float(try c.number("momentum")))
+        let student = try c.input("student")
+        try c.require(teacher.shape == student.shape, "teacher \(teacher.shape) and student \(student.shape) differ in shape")
+        K.emaUpdate(&teacher, toward: student, momentum: Float(try c.number("momentum")))
         return ["new_teacher": GoldenValues(teacher)]
     }
 
     static func cosineSchedule(_ c: GoldenCase) throws -> [String: GoldenValues] {
+        let epochs = try c.integer("epochs"), iters = try c.integer("niter_per_ep"), warmup = try c.integer("warmup_epochs")
+        try c.require((1...100_000).contains(epochs) && (1...1_000_000).contains(iters) && (0...epochs).contains(warmup)
+                      && epochs * iters <= 100_000_000, "epochs \(epochs), niter_per_ep \(iters), warmup_epochs \(warmup) out of range")
         let s = Schedule.cosine(base: try c.number("base_value"), final: try c.number("final_value"), epochs: try c.integer("epochs"),
                                 itersPerEpoch: try c.integer("niter_per_ep"), warmupEpochs: try c.integer("warmup_epochs"),
                                 start: try c.number("start_warmup_value"))
@@ -300,6 +322,8 @@ public enum GoldenRunner {
     }
 
     static func teacherTemperatureSchedule(_ c: GoldenCase) throws -> [String: GoldenValues] {
+        let nepochs = try c.integer("nepochs"), warm = try c.integer("warmup_teacher_temp_epochs")
+        try c.require((1...100_000).contains(nepochs) && (0...nepochs).contains(warm), "nepochs \(nepochs), warmup \(warm) out of range")
         let s = Schedule.teacherTemperature(warmup: try c.number("warmup_teacher_temp"), final: try c.number("teacher_temp"),
                                             warmupEpochs: try c.integer("warmup_teacher_temp_epochs"), epochs: try c.integer("nepochs"))
         return ["schedule": GoldenValues(shape: [s.count], data: s)]
@@ -307,6 +331,8 @@ public enum GoldenRunner {
 
     static func layerNorm<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let x = try c.input("x"), w = try c.input("weight"), b = try c.input("bias"), dy = try c.input("dy")
+        try c.require(x.shape.count >= 2 && x.count > 0 && w.count == x.cols && b.count == x.cols && dy.shape == x.shape,
+                      "x [rows, C], weight and bias [C], dy like x needed; got \(x.shape), \(w.shape), \(b.shape), \(dy.shape)")
         var y = Tensor(shape: x.shape), mean = Tensor(shape: [x.rows]), rstd = Tensor(shape: [x.rows])
         K.layerNorm(x, weight: w, bias: b, epsilon: Float(try c.number("eps")), into: &y, mean: &mean, rstd: &rstd)
         var dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
@@ -319,6 +345,7 @@ public enum GoldenRunner {
             throw GoldenError(file: c.path, problem: "GELU approximation '\(mode)' is not the exact GELU DINO uses")
         }
         let x = try c.input("x"), dy = try c.input("dy")
+        try c.require(dy.shape == x.shape, "dy \(dy.shape) must have x's shape \(x.shape)")
         var y = Tensor(shape: x.shape), dx = Tensor(shape: x.shape)
         K.gelu(x, into: &y)
         K.geluBackward(dy, x, output: y, into: &dx)
@@ -327,6 +354,9 @@ public enum GoldenRunner {
 
     static func linear<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let x = try c.input("x"), w = try c.input("weight"), b = try c.input("bias"), dy = try c.input("dy")
+        try c.require(x.shape.count >= 2 && w.shape.count == 2 && x.cols == w.cols && b.count == w.rows
+                      && dy.shape == Array(x.shape.dropLast()) + [w.rows],
+                      "x [.., in], weight [out, in], bias [out], dy [.., out] needed; got \(x.shape), \(w.shape), \(b.shape), \(dy.shape)")
         var y = Tensor(shape: Array(x.shape.dropLast()) + [w.rows])
         Linear<K>.forward(x, weight: w, bias: b, into: &y)
         var dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
@@ -341,6 +371,9 @@ public enum GoldenRunner {
         let wp = try c.input("proj.weight"), bp = try c.input("proj.bias"), dy = try c.input("dy")
         guard x.shape.count == 3 else { throw GoldenError(file: c.path, problem: "x must be [B, N, C], got \(x.shape)") }
         let (b, n, ch) = (x.shape[0], x.shape[1], x.shape[2]), heads = try c.integer("num_heads")
+        try c.require(b >= 1 && n >= 1 && heads >= 1 && ch % heads == 0 && wq.shape == [3 * ch, ch] && bq.count == 3 * ch
+                      && wp.shape == [ch, ch] && bp.count == ch && dy.shape == x.shape,
+                      "num_heads \(heads) must divide C = \(ch); qkv.weight [3C, C], qkv.bias [3C], proj [C, C] and [C], dy like x")
         let scale = c.params["scale"] is NSNumber ? Float(try c.number("scale")) : 1 / Float(ch / heads).squareRoot()
         var qkv = Tensor(shape: [b, n, 3 * ch]), o = Tensor(shape: [b, n, ch]), lse = Tensor(shape: [b, heads, n])
         Linear<K>.forward(x, weight: wq, bias: bq, into: &qkv)
@@ -363,6 +396,10 @@ public enum GoldenRunner {
 
     static func positionEmbedding<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let table = try c.input("pos_embed")
+        let grid = try c.integer("grid"), h = try c.integer("img_h"), w = try c.integer("img_w"), patch = try c.integer("patch_size")
+        try c.require(grid >= 1 && table.shape.count == 3 && table.shape[0] == 1 && table.shape[1] == 1 + grid * grid
+                      && (1...1024).contains(patch) && (patch...16_384).contains(h) && (patch...16_384).contains(w),
+                      "pos_embed must be [1, 1 + grid², D] and patch ≤ img_h, img_w ≤ 16384; got \(table.shape), grid \(grid)")
         let out = ViT<K>.positionEmbedding(table, sourceGrid: try c.integer("grid"), height: try c.integer("img_h"),
                                            width: try c.integer("img_w"), patch: try c.integer("patch_size"))
         return ["pos_embed": GoldenValues(out.table.reshaped([1, out.table.rows, out.table.cols]))]
@@ -374,6 +411,8 @@ public enum GoldenRunner {
         var layers = 0
         while c.inputs["mlp.\(2 * layers).weight"] != nil { layers += 1 }
         let first = try c.input("mlp.0.weight"), v = try c.input("last_layer.weight_v")
+        try c.require(x.shape.count == 2 && first.shape.count == 2 && v.shape.count == 2 && dy.shape == [x.rows, v.rows],
+                      "x [B, in], mlp.0.weight and last_layer.weight_v 2-D, dy [B, K] needed; got \(x.shape), \(dy.shape)")
         let config = DINOHeadConfig(inDim: x.cols, outDim: v.rows, hiddenDim: first.rows, bottleneckDim: v.cols, layers: layers,
                                     normLastLayer: try c.flag("norm_last_layer", default: true))
         var head = try DINOHead<K>(config, seed: 0)
@@ -403,6 +442,11 @@ public enum GoldenRunner {
         }
         let trainLabels = try labels("train_labels")
         let testLabels = try labels("test_labels")
+        let classes = try c.integer("num_classes"), k = try c.integer("k")
+        try c.require(train.shape.count == 2 && test.shape.count == 2 && train.cols == test.cols && train.rows == trainLabels.count
+                      && test.rows == testLabels.count && classes >= 2 && k >= 1
+                      && (trainLabels + testLabels).allSatisfy { $0 < classes },
+                      "features [N, D] with one label each, labels below num_classes, k ≥ 1 needed")
         let r = try WeightedKNN.classify(K.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
                                          k: try c.integer("k"), temperature: Float(try c.number("T")),
                                          classes: try c.integer("num_classes"))
@@ -434,6 +478,13 @@ public enum GoldenRunner {
         return (vit, head, (try? i("local_img_size")) ?? vit.imageSize)
     }
 
+    /// Images `[B, C, H, W]` a ViT of `config` can take: its channel count, at least one patch.
+    static func requireImages(_ c: GoldenCase, _ images: Tensor, _ config: ViTConfig, name: String) throws {
+        let s = images.shape
+        try c.require(s.count == 4 && s[0] >= 1 && s[1] == config.channels && s[2] >= config.patchSize && s[3] >= config.patchSize,
+                      "\(name) must be [B, \(config.channels), H, W] with H, W ≥ \(config.patchSize), got \(s)")
+    }
+
     static func network<K: KernelSet>(_: K.Type, _ c: GoldenCase, weights key: String) throws -> DINONetwork<K> {
         let (vit, headConfig, _) = try configs(c)
         guard let file = c.json[key] as? String else { throw GoldenError(file: c.path, problem: "no \"\(key)\" file") }
@@ -447,6 +498,7 @@ public enum GoldenRunner {
         var out: [String: GoldenValues] = [:]
         for resolution in ["global", "local"] {
             let images = try c.input("images_" + resolution)
+            try requireImages(c, images, net.backbone.config, name: "images_" + resolution)
             let cls = net.backbone.forward(images)
             let attention = net.backbone.lastBlockAttention(queries: 1)
             out["cls_" + resolution] = GoldenValues(cls)
@@ -482,10 +534,16 @@ public enum GoldenRunner {
         var step = DINOTrainStep<K>(student: student, teacher: teacher, studentTemperature: Float(try c.number("student_temp")),
                                     centerMomentum: Float(try c.number("center_momentum")))
         let center = try c.input("center")
+        try c.require(center.count == student.head.config.outDim, "center has \(center.count) values, the head \(student.head.config.outDim)")
         step.loss.center = center.reshaped([1, center.count])
         func crops(_ name: String) throws -> [Tensor] {
             let all = try c.input(name)
             guard all.shape.count == 5 else { throw GoldenError(file: c.path, problem: "\(name) must be [crops, B, C, H, W], got \(all.shape)") }
+            try requireImages(c, Tensor(shape: Array(all.shape.dropFirst())), student.backbone.config, name: name)
+            if name == "crops_global" { try c.require(all.shape[0] == 2, "crops_global must hold 2 crops, got \(all.shape[0])") }
+            if name == "crops_local", let g = c.inputs["crops_global"]?.tensor, g.shape.count == 5 {
+                try c.require(all.shape[1] == g.shape[1], "crops_local has batch \(all.shape[1]), crops_global \(g.shape[1])")
+            }
             let per = all.count / max(all.shape[0], 1), inner = Array(all.shape.dropFirst())
             return (0..<all.shape[0]).map { Tensor(shape: inner, Array(all.storage[($0 * per)..<(($0 + 1) * per)])) }
         }

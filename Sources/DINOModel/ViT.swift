@@ -52,6 +52,10 @@ public struct ViTConfig: Sendable, Equatable, CustomStringConvertible {
         guard dim % heads == 0 else { throw fail("\(heads) heads do not divide the width \(dim)") }
         guard mlpHidden >= 1 else { throw fail("mlp ratio \(mlpRatio) gives no hidden units") }
         guard (0..<1).contains(dropPathRate) else { throw fail("drop path rate must be in [0, 1)") }
+        guard mlpRatio.isFinite, mlpRatio <= 64 else { throw fail("mlp ratio \(mlpRatio) must be finite and at most 64") }
+        guard imageSize <= 16_384, patchSize <= 1024, channels <= 64, dim <= 16_384, depth <= 256, heads <= 1024 else {
+            throw fail("a size is above its bound (image 16384, patch 1024, channels 64, width 16384, depth 256, heads 1024)")
+        }
     }
 
     public var description: String {
