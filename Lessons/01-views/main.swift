@@ -32,7 +32,7 @@ lesson.section("1 · One photograph")
 let photoPath = Lesson.assetsDirectory + "/chelsea.png"
 let photo = try Image.readPNG(photoPath)
 print(
-    "read \(photoPath): \(photo.width)x\(photo.height), \(photo.channels) channels, planar [C, H, W] Float in [0, 1]"
+    "read \(Lesson.displayPath(photoPath)): \(photo.width)x\(photo.height), \(photo.channels) channels, planar [C, H, W] Float in [0, 1]"
 )
 let photoMean = (0..<3).map { c in
     photo.pixels[c * photo.width * photo.height..<(c + 1) * photo.width * photo.height].reduce(0, +)

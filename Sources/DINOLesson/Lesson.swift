@@ -138,6 +138,12 @@ public struct Lesson {
         return repositoryRoot + "/Lessons/assets"
     }
 
+    /// `path` relative to the repository root when it lies inside it (what a lesson prints, so its
+    /// output names files of the repository, not of the machine it ran on).
+    public static func displayPath(_ path: String) -> String {
+        path.hasPrefix(repositoryRoot + "/") ? String(path.dropFirst(repositoryRoot.count + 1)) : path
+    }
+
     /// The repository root (three folders above this file).
     public static var repositoryRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
