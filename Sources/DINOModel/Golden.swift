@@ -315,9 +315,8 @@ public enum GoldenRunner {
         let epochs = try c.integer("epochs"), iters = try c.integer("niter_per_ep"), warmup = try c.integer("warmup_epochs")
         try c.require((1...100_000).contains(epochs) && (1...1_000_000).contains(iters) && (0...epochs).contains(warmup)
                       && epochs * iters <= 100_000_000, "epochs \(epochs), niter_per_ep \(iters), warmup_epochs \(warmup) out of range")
-        let s = Schedule.cosine(base: try c.number("base_value"), final: try c.number("final_value"), epochs: try c.integer("epochs"),
-                                itersPerEpoch: try c.integer("niter_per_ep"), warmupEpochs: try c.integer("warmup_epochs"),
-                                start: try c.number("start_warmup_value"))
+        let s = Schedule.cosine(base: try c.number("base_value"), final: try c.number("final_value"), epochs: epochs,
+                                itersPerEpoch: iters, warmupEpochs: warmup, start: try c.number("start_warmup_value"))
         return ["schedule": GoldenValues(shape: [s.count], data: s)]
     }
 
@@ -325,7 +324,7 @@ public enum GoldenRunner {
         let nepochs = try c.integer("nepochs"), warm = try c.integer("warmup_teacher_temp_epochs")
         try c.require((1...100_000).contains(nepochs) && (0...nepochs).contains(warm), "nepochs \(nepochs), warmup \(warm) out of range")
         let s = Schedule.teacherTemperature(warmup: try c.number("warmup_teacher_temp"), final: try c.number("teacher_temp"),
-                                            warmupEpochs: try c.integer("warmup_teacher_temp_epochs"), epochs: try c.integer("nepochs"))
+                                            warmupEpochs: warm, epochs: nepochs)
         return ["schedule": GoldenValues(shape: [s.count], data: s)]
     }
 
@@ -400,8 +399,7 @@ public enum GoldenRunner {
         try c.require(grid >= 1 && table.shape.count == 3 && table.shape[0] == 1 && table.shape[1] == 1 + grid * grid
                       && (1...1024).contains(patch) && (patch...16_384).contains(h) && (patch...16_384).contains(w),
                       "pos_embed must be [1, 1 + grid², D] and patch ≤ img_h, img_w ≤ 16384; got \(table.shape), grid \(grid)")
-        let out = ViT<K>.positionEmbedding(table, sourceGrid: try c.integer("grid"), height: try c.integer("img_h"),
-                                           width: try c.integer("img_w"), patch: try c.integer("patch_size"))
+        let out = ViT<K>.positionEmbedding(table, sourceGrid: grid, height: h, width: w, patch: patch)
         return ["pos_embed": GoldenValues(out.table.reshaped([1, out.table.rows, out.table.cols]))]
     }
 
@@ -448,8 +446,7 @@ public enum GoldenRunner {
                       && (trainLabels + testLabels).allSatisfy { $0 < classes },
                       "features [N, D] with one label each, labels below num_classes, k ≥ 1 needed")
         let r = try WeightedKNN.classify(K.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
-                                         k: try c.integer("k"), temperature: Float(try c.number("T")),
-                                         classes: try c.integer("num_classes"))
+                                         k: k, temperature: Float(try c.number("T")), classes: classes)
         return ["scores": GoldenValues(r.scores),
                 "predictions": GoldenValues(shape: [r.predictions.count], data: r.predictions.map(Double.init)),
                 "top1": GoldenValues(scalar: r.top1 ?? .nan)]

@@ -169,9 +169,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// token and block: q, k, v, the attention rows, the MLP's hidden layer, two LayerNorms and
     /// residuals; per crop row the head's hidden layers and logits). Only used to refuse a config
     /// that cannot fit before it allocates; real runs use more (workspaces, data, the k-NN bank).
-    public var estimatedTrainingBytes: Double {
+    var estimatedTrainingBytes: Double {
         let d = Double(dim), hidden = Double(headHidden), tokensG = Double((globalSize / patchSize) * (globalSize / patchSize) + 1)
-        let tokensL = Double((localSize / max(patchSize, 1)) * (localSize / max(patchSize, 1)) + 1)
+        let tokensL = Double((localSize / patchSize) * (localSize / patchSize) + 1)
         let mlp = d * mlpRatio
         let block = 4 * d * d + 2 * d * mlp
         let head = d * hidden + hidden * hidden + hidden * Double(headBottleneck) + Double(headBottleneck * outDim)
@@ -314,14 +314,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         guard let given = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
               let defaults = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as? [String: Any]
         else { return nil }
-        for key in given.keys.sorted() {
+        for (key, value) in given.sorted(by: { $0.key < $1.key }) {
             var trial = defaults
-            trial[key] = given[key]
+            trial[key] = value
             guard let data = try? JSONSerialization.data(withJSONObject: trial) else { continue }
             if (try? JSONDecoder().decode(TrainingConfig.self, from: data)) == nil {
-                let value = (try? JSONSerialization.data(withJSONObject: given[key]!, options: .fragmentsAllowed))
-                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(given[key]!)"
-                return (key, value)
+                let text = (try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+                return (key, text)
             }
         }
         return nil

@@ -58,7 +58,6 @@ extension BenchCase {
         }
     }
 
-    /// A row-wise or element-wise op on an `[rows, cols]` input.
     /// A kernel on `[rows, cols]` operands (rows of logits, tokens or parameters). Typed: a
     /// misspelt op does not compile; an op that is not a row op is a programmer's error.
     public static func rowOp(_ op: KernelOp, rows: Int, cols: Int) -> BenchCase {
@@ -79,10 +78,14 @@ extension BenchCase {
             K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &ignored, mean: &mean, rstd: &rstd)
             var geluOutput = Tensor(shape: [rows, cols])
             K.gelu(x, into: &geluOutput)
-            var bnMean = Tensor(shape: [cols]), bnRstd = Tensor(shape: [cols]), bnOut = Tensor(shape: [rows, cols])
-            K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &bnOut, mean: &bnMean, rstd: &bnRstd)
+            // The forward outputs a backward reads, computed only for that backward.
+            var bnMean = Tensor(shape: [cols]), bnRstd = Tensor(shape: [cols])
+            if op == .batchNormBackward {
+                var bnOut = Tensor(shape: [rows, cols])
+                K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &bnOut, mean: &bnMean, rstd: &bnRstd)
+            }
             var l2Output = Tensor(shape: [rows, cols]), l2Norms = Tensor(shape: [rows])
-            K.l2Normalize(x, epsilon: 1e-12, into: &l2Output, norms: &l2Norms)
+            if op == .l2NormalizeBackward { K.l2Normalize(x, epsilon: 1e-12, into: &l2Output, norms: &l2Norms) }
             var step = 0
             return {
                 switch op {
@@ -123,8 +126,6 @@ extension BenchCase {
         }
     }
 
-    /// The kernels of a small ViT training step (64 images × 65 tokens = 4160 rows; widths 64, 192,
-    /// 576 = 3·192 (qkv), 768 = 4·192 (MLP)), the same matmuls as weight gradients (K = 4160), and squares.
     /// Multi-head attention at a ViT block's shapes: `[batch, tokens, 3·dim]` in, forward,
     /// backward, and the probabilities of the CLS query (what attention maps read).
     public static func attention(_ op: KernelOp, batch: Int, tokens n: Int, dim c: Int, heads: Int) -> BenchCase {
@@ -189,6 +190,8 @@ extension BenchCase {
         }
     }
 
+    /// The kernels of a small ViT training step (64 images × 65 tokens = 4160 rows; widths 64, 192,
+    /// 576 = 3·192 (qkv), 768 = 4·192 (MLP)), the same matmuls as weight gradients (K = 4160), and squares.
     public static let kernelSuite: [BenchCase] = {
         var cases: [BenchCase] = []
         let rows = 4160

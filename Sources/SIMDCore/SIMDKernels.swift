@@ -42,24 +42,32 @@ public enum SIMDPath: String, Sendable, CaseIterable, CustomStringConvertible {
     /// The fastest path this CPU supports: the default.
     public static var best: SIMDPath { cpuHasAVX512 ? .avx512 : .avx2 }
 
-    /// The path chosen at start-up: `DINO_ISA` from the environment if set and usable, else the
-    /// fastest the CPU supports. A bad `DINO_ISA` is reported by ``environmentProblem`` (the CLI
-    /// and the lessons refuse to start on it) and otherwise ignored.
-    public static let startup: SIMDPath = {
-        guard let text = ProcessInfo.processInfo.environment["DINO_ISA"],
-              let path = SIMDPath(rawValue: text.lowercased()), supported.contains(path) else { return best }
-        return path
+    /// `DINO_ISA` read once: nil when unset, else the path it names or why it cannot be used.
+    private static let environment: Result<SIMDPath, EnvironmentProblem>? = {
+        guard let text = ProcessInfo.processInfo.environment["DINO_ISA"] else { return nil }
+        guard let path = SIMDPath(rawValue: text.lowercased()) else {
+            return .failure(EnvironmentProblem(message: "DINO_ISA=\(text): expected one of \(allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        guard supported.contains(path) else {
+            return .failure(EnvironmentProblem(
+                message: "DINO_ISA=\(text): this CPU (or its OS) has no AVX-512 F/BW/DQ/VL; use avx2 or avx512-on-avx2"))
+        }
+        return .success(path)
     }()
+
+    private struct EnvironmentProblem: Error { let message: String }
+
+    /// The path `DINO_ISA` asks for, when it is set and usable.
+    public static var requested: SIMDPath? { try? environment?.get() }
+
+    /// The path chosen at start-up: `DINO_ISA`'s if set and usable, else the fastest the CPU
+    /// supports. A bad `DINO_ISA` is reported by ``environmentProblem`` (the CLI and the lessons
+    /// refuse to start on it) and otherwise ignored.
+    public static let startup: SIMDPath = requested ?? best
 
     /// A message naming `DINO_ISA`'s bad value, or nil when it is unset or usable.
     public static var environmentProblem: String? {
-        guard let text = ProcessInfo.processInfo.environment["DINO_ISA"] else { return nil }
-        guard let path = SIMDPath(rawValue: text.lowercased()) else {
-            return "DINO_ISA=\(text): expected one of \(allCases.map(\.rawValue).joined(separator: ", "))"
-        }
-        guard supported.contains(path) else {
-            return "DINO_ISA=\(text): this CPU (or its OS) has no AVX-512 F/BW/DQ/VL; use avx2 or avx512-on-avx2"
-        }
+        if case .failure(let problem)? = environment { return problem.message }
         return nil
     }
 
@@ -95,10 +103,7 @@ extension SIMDKernels {
         case .avx512OnAVX2: return SIMDKernelsAVX512OnAVX2.self
         }
     }
-}
 
-
-extension SIMDKernels {
     public static func matmul(
         _ a: Tensor, _ b: Tensor, layout: MatmulLayout, bias: Tensor?, accumulate: Bool, into c: inout Tensor
     ) {

@@ -188,9 +188,9 @@ extension SIMDKernels {
     /// Multi-head attention, one (image, head) pair at a time, as three small products in L1/L2:
     /// S = scale·Q Kᵀ, P = softmax rows of S, O = P V.
     /// - Faster: keys are packed transposed and values as padded rows, so both products run a
-    ///   4 × 16 register tile (``smallGemm``) over whole 8-lane vectors; the softmax is `exp8` on
+    ///   4 × 16 register tile (``smallGemm``) over whole 8-lane vectors; the softmax is `expV` on
     ///   rows in cache. images are split over the threads.
-    /// - Costs: Float32 dot products in lane order (≈ Dh·u on a score) and `exp8` (≈ 2 ulp).
+    /// - Costs: Float32 dot products in lane order (≈ Dh·u on a score) and `expV` (≈ 2 ulp).
     ///   Scratch O(N² + N·Dh) floats per thread (N ≈ 200 tokens is ≈ 200 KB).
     /// - Twin: ``ReferenceKernels/attention(_:heads:scale:into:logSumExp:)``
     public static func attention(
@@ -226,7 +226,7 @@ extension SIMDKernels {
     /// dP = dO Vᵀ, dS = P ⊙ (dP - rowsum(dO ⊙ O)), dQ = scale·dS K, dK = scale·dSᵀ Q, dV = Pᵀ dO,
     /// each the same small product (the transposed ones only swap the strides of A).
     /// - Faster: everything of one image stays in L1/L2; images over threads.
-    /// - Costs: Float32 sums in lane order; P rebuilt with `exp8` instead of stored.
+    /// - Costs: Float32 sums in lane order; P rebuilt with `expV` instead of stored.
     /// - Twin: ``ReferenceKernels/attentionBackward(_:qkv:out:logSumExp:heads:scale:into:)``
     public static func attentionBackward(
         _ dOut: Tensor, qkv: Tensor, out: Tensor, logSumExp: Tensor, heads: Int, scale: Float,

@@ -86,10 +86,6 @@ struct SharedPointer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
 }
 
-/// Horizontal sum and maximum of a vector.
-@inline(__always) func hsum(_ v: FV) -> Float { v.sum() }
-@inline(__always) func hmax(_ v: FV) -> Float { v.max() }
-
 /// `exp` on every lane: n = round(x·log2 e), r = x - n·ln 2 (two-constant Cody-Waite), a degree-7
 /// Taylor polynomial for e^r on |r| ≤ ln2/2 (truncation ≤ 0.35⁸/8! ≈ 5e-9), and 2ⁿ built
 /// directly in the exponent bits. Rounding uses the 1.5·2²³ trick because Swift's SIMD
@@ -147,12 +143,3 @@ struct SharedPointer: @unchecked Sendable {
     y = y.addingProduct(f2, FV(repeating: -0.5))
     return (f + y).addingProduct(e, FV(repeating: 0.693_359_375))   // ln 2 high part (exact)
 }
-
-// The 8-lane forms for code that works on 8 floats in either build (attention's 8-wide tiles).
-#if DINO_AVX512
-@_transparent func exp8(_ x: F8) -> F8 { expV(FV(lowHalf: x, highHalf: x)).lowHalf }
-@inline(__always) func hsum(_ v: F8) -> Float { v.sum() }
-@inline(__always) func hmax(_ v: F8) -> Float { v.max() }
-#else
-@_transparent func exp8(_ x: F8) -> F8 { expV(x) }
-#endif

@@ -57,12 +57,9 @@ struct BenchBLAS: ParsableCommand {
         }
         if !isOptimizedBuild { log("warning: this is a debug build; use swift run -c release for meaningful numbers") }
         // OpenBLAS reads these once, when it loads: unset here, it picks the kernel for this CPU.
-        let forcing = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].compactMap { name in
-            ProcessInfo.processInfo.environment[name].map { "\(name)=\($0)" }
-        }
-        if !keepOpenBLASEnvironment {
-            for name in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] { unsetenv(name) }
-        }
+        let variables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
+        let forcing = variables.compactMap { name in ProcessInfo.processInfo.environment[name].map { "\(name)=\($0)" } }
+        if !keepOpenBLASEnvironment { variables.forEach { unsetenv($0) } }
         let blas = try OpenBLAS(path: library)
         log("OpenBLAS: \(blas.description); CPU: \(cpuModel); SIMD path: \(SIMDPath.current.rawValue)")
         if keepOpenBLASEnvironment {

@@ -30,7 +30,7 @@ struct Check: ParsableCommand {
         let paths = try simdPaths(path)
         print("CPU: \(cpuModel); AVX-512 F/BW/DQ/VL: \(SIMDPath.cpuHasAVX512 ? "yes" : "no"); "
               + "checking \(paths.map(\.rawValue).joined(separator: ", "))")
-        if !SIMDPath.cpuHasAVX512 && path == nil && ProcessInfo.processInfo.environment["DINO_ISA"] == nil {
+        if !SIMDPath.cpuHasAVX512 && path == nil && SIMDPath.requested == nil {
             print("This CPU cannot run the avx512 path: its sources are checked as avx512-on-avx2 (the same 16-lane "
                   + "code and 8×32 GEMM tile compiled for AVX2); the zmm instructions themselves are not run here.")
         }
@@ -54,8 +54,7 @@ struct Check: ParsableCommand {
 /// list, `DINO_ISA`'s path if it is set, else every path the CPU supports.
 func simdPaths(_ text: String?) throws -> [SIMDPath] {
     guard let text else {
-        if ProcessInfo.processInfo.environment["DINO_ISA"] != nil { return [SIMDPath.startup] }
-        return SIMDPath.supported
+        return SIMDPath.requested.map { [$0] } ?? SIMDPath.supported
     }
     return try text.split(separator: ",").map { word in
         guard let p = SIMDPath(rawValue: String(word).trimmingCharacters(in: .whitespaces).lowercased()) else {
