@@ -19,7 +19,16 @@ import SIMDCore
 // Line-buffered stdout: progress shows up at once when the output goes to a pipe or a file.
 setvbuf(stdout, nil, _IOLBF, 0)
 var lesson = Lesson("07-dino-training", title: "DINO on Fashion-MNIST, end to end", defaultSeed: 0,
-                    understands: ["--run", "--config", "--epochs", "--kernels", "--resume", "--eval-train", "--eval-test"])
+                    knobs: [
+                        Knob("--config", "NAME|FILE", "a preset (default, smoke, …) or a training-config JSON", default: "default"),
+                        Knob("--epochs", "E", "epochs to train (the preset's by default)"),
+                        Knob("--kernels", "CORE", "simd or reference", default: "simd"),
+                        Knob("--eval-train", "N", "train images the k-NN memory bank holds (all by default)"),
+                        Knob("--eval-test", "N", "test images k-NN classifies (all by default)"),
+                        Knob("--run", "DIR", "the run folder (checkpoints, logs)", changesResults: false),
+                        Knob("--resume", "yes|no", "carry on from the run folder's last checkpoint", default: "no",
+                             changesResults: false),
+                    ])
 
 func fail(_ message: String) -> Never { lessonFail(message) }
 func intOption(_ flag: String) -> Int? {

@@ -19,7 +19,12 @@ import SIMDCore
 // Line-buffered stdout: progress shows up at once when the output goes to a pipe or a file.
 setvbuf(stdout, nil, _IOLBF, 0)
 var lesson = Lesson("08-collapse", title: "The collapse study on Fashion-MNIST", defaultSeed: 0,
-                    understands: ["--preset", "--images", "--epochs", "--temperatures"])
+                    knobs: [
+                        Knob("--preset", "NAME", "the model and crops of every run", default: "smoke"),
+                        Knob("--images", "N", "training images per run", default: "16000"),
+                        Knob("--epochs", "N", "epochs per run", default: "4"),
+                        Knob("--temperatures", "A,B", "the two extra teacher temperatures", default: "0.02,0.08"),
+                    ])
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))

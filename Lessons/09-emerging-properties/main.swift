@@ -19,7 +19,16 @@ import SIMDCore
 
 setvbuf(stdout, nil, _IOLBF, 0)
 var lesson = Lesson("09-emerging-properties", title: "The emerging properties: attention that finds the object", defaultSeed: 0,
-                    understands: ["--run", "--epochs", "--supervised-epochs", "--momentum", "--resume", "--eval-train", "--eval-test"])
+                    knobs: [
+                        Knob("--epochs", "E", "epochs of the DINO run (the default preset's by default)"),
+                        Knob("--supervised-epochs", "E", "epochs of the supervised run"),
+                        Knob("--momentum", "λ", "the teacher's base EMA momentum", default: "0.996"),
+                        Knob("--eval-train", "N", "train images the k-NN memory bank holds (all by default)"),
+                        Knob("--eval-test", "N", "test images k-NN classifies (all by default)"),
+                        Knob("--run", "DIR", "the folder of the two runs", changesResults: false),
+                        Knob("--resume", "yes|no", "carry on from the runs' last checkpoints", default: "no",
+                             changesResults: false),
+                    ])
 
 func fail(_ message: String) -> Never { lessonFail(message) }
 func number(_ flag: String, in range: ClosedRange<Double>) -> Double? {

@@ -3,70 +3,128 @@ import DINOPlot
 import Foundation
 import SIMDCore
 
-/// The notebook harness every lesson uses: a banner, `--quick`, a seeded generator, numbered
-/// sections, printed values, claims that set the exit status, and charts under
-/// `plots/<lesson>/`.
+/// A flag a lesson reads: its knobs (`--tau 0.1`), shown by `--help` and checked when read.
 ///
-///     var lesson = Lesson("02-temperature", title: "Temperature softmax")
+///     Knob("--tau", "T", "the teacher temperature", default: "0.04")
+///
+/// Every knob takes a value. A knob that only says where to keep things (`--run DIR`) is marked
+/// `changesResults: false`; any other knob on the command line makes the run an experiment (below).
+public struct Knob: Sendable {
+    public let flag: String
+    public let placeholder: String
+    public let help: String
+    public let defaultText: String?
+    public let changesResults: Bool
+
+    public init(_ flag: String, _ placeholder: String, _ help: String, default defaultText: String? = nil,
+                changesResults: Bool = true) {
+        self.flag = flag
+        self.placeholder = placeholder
+        self.help = help
+        self.defaultText = defaultText
+        self.changesResults = changesResults
+    }
+}
+
+/// The notebook harness every lesson uses: a banner, `--quick`, a seeded generator, numbered
+/// sections, printed values, claims that set the exit status, and charts.
+///
+///     var lesson = Lesson("02-temperature", title: "Temperature softmax",
+///                         knobs: [Knob("--tau", "T", "the sharp temperature", default: "0.04")])
+///     let tau = lesson.double("--tau", default: 0.04, in: 0.001...10)
 ///     lesson.section("1 · Five logits, three temperatures")
 ///     lesson.claim("τ = 0.04 puts > 99% of the mass on the top logit", p[0, 0] > 0.99)
 ///     try lesson.plot("entropy-vs-tau", series, chart)
 ///     lesson.finish()
 ///
 /// Flags every lesson understands: `--quick` (a seconds-long version for the smoke tests),
-/// `--seed N`, `--threads N` (SIMD core), `--plots DIR` (where charts go, default `plots`).
+/// `--seed N`, `--threads N` (SIMD core), `--plots DIR`, plus the lesson's own knobs.
+///
+/// **Where the charts go.** Run as shipped (no flag that changes a result), a lesson writes
+/// `plots/<lesson>/`, the charts its walkthrough embeds, which it reproduces. Any `--quick`,
+/// `--seed` or knob makes the run an *experiment*, and its charts go to
+/// `experiments/<lesson>/<flags>/` instead (for example `experiments/02-temperature/tau-0.1/`),
+/// so trying something never replaces the committed charts. `--plots DIR` puts them in
+/// `DIR/<lesson>/` whatever the flags: `--plots plots` is how to replace the committed ones.
 public struct Lesson {
     public let name: String
     public let quick: Bool
     public let seed: UInt64
     public var rng: SplitMix64
-    /// The folder this lesson's charts go into, `plots/<name>` by default.
+    /// The folder this lesson's charts go into (see the type's documentation).
     public let plotDirectory: String
-    /// Flags the lesson itself reads (anything not understood by the harness).
-    public let extraArguments: [String]
+    /// True when a flag changed what the lesson computes (charts then go under `experiments/`).
+    public let isExperiment: Bool
+    /// The knobs given on the command line, flag → value, in the order given.
+    public let knobValues: [(flag: String, value: String)]
     public private(set) var claims: [(text: String, ok: Bool)] = []
     private let started = Date()
 
     /// Parses the command line, prints the banner and seeds the generator.
     public init(_ name: String, title: String, defaultSeed: UInt64 = 137, arguments: [String] = CommandLine.arguments,
-                understands extraFlags: Set<String> = []) {
+                knobs: [Knob] = []) {
         if let problem = SIMDPath.environmentProblem { Lesson.usage(problem) }
-        var quick = false, seed = defaultSeed, plots = "plots", extra: [String] = []
+        var quick = false, seed = defaultSeed, seedGiven = false, plots: String?
+        var values: [(flag: String, value: String)] = []
+        let known = Dictionary(knobs.map { ($0.flag, $0) }, uniquingKeysWith: { a, _ in a })
         var args = arguments.dropFirst().makeIterator()
         func value(_ flag: String) -> String {
             guard let v = args.next() else { Lesson.usage("\(flag) needs a value") }
             return v
         }
         while let arg = args.next() {
-            switch arg {
+            // --flag=value is the same as --flag value.
+            let parts = arg.split(separator: "=", maxSplits: 1).map(String.init)
+            let flag = parts[0]
+            func next() -> String { parts.count == 2 ? parts[1] : value(flag) }
+            switch flag {
             case "--quick": quick = true
             case "--seed":
-                guard let s = UInt64(value(arg)) else { Lesson.usage("--seed needs a whole number") }
+                let text = next()
+                guard let s = UInt64(text) else { Lesson.usage("--seed needs a whole number ≥ 0, got '\(text)'") }
                 seed = s
+                seedGiven = s != defaultSeed
             case "--threads":
-                guard let t = Int(value(arg)), t >= 1 else { Lesson.usage("--threads needs a whole number ≥ 1") }
+                let text = next()
+                guard let t = Int(text), t >= 1, t <= 256 else { Lesson.usage("--threads needs a whole number from 1 to 256, got '\(text)'") }
                 Threads.count = t
-            case "--plots": plots = value(arg)
+            case "--plots": plots = next()
             case "-h", "--help":
-                print("usage: \(name) [--quick] [--seed N] [--threads N] [--plots DIR] \(extraFlags.sorted().joined(separator: " "))")
+                Lesson.printHelp(name, title: title, defaultSeed: defaultSeed, knobs: knobs)
                 exit(0)
             default:
-                let flag = arg.split(separator: "=").first.map(String.init) ?? arg
-                guard extraFlags.contains(flag) else { Lesson.usage("unknown argument '\(arg)'") }
-                extra.append(arg)
-                if !arg.contains("="), let next = args.next() { extra.append(next) }
+                guard known[flag] != nil else {
+                    Lesson.usage("unknown argument '\(arg)' (lesson\(name) --help lists the flags)")
+                }
+                values.removeAll { $0.flag == flag }
+                values.append((flag, next()))
             }
         }
+        let changing = values.filter { known[$0.flag]!.changesResults }
+        let experiment = quick || seedGiven || !changing.isEmpty
         self.name = name
         self.quick = quick
         self.seed = seed
         self.rng = SplitMix64(seed: seed)
-        self.plotDirectory = plots + "/" + name
-        self.extraArguments = extra
+        self.knobValues = values
+        self.isExperiment = experiment
+        if let plots {
+            self.plotDirectory = plots + "/" + name
+        } else if experiment {
+            var words = changing.map { Lesson.slug(String($0.flag.dropFirst(2))) + "-" + Lesson.slug($0.value) }
+            if seedGiven { words.insert("seed-\(seed)", at: 0) }
+            if quick { words.insert("quick", at: 0) }
+            self.plotDirectory = "experiments/" + name + "/" + words.joined(separator: "_")
+        } else {
+            self.plotDirectory = "plots/" + name
+        }
         let rule = String(repeating: "═", count: 78)
         print(rule)
         print("Lesson \(name) · \(title)\(quick ? " · quick run" : "")")
         print("seed \(seed) · SIMD threads \(Threads.count) · charts → \(plotDirectory)/")
+        if experiment && plots == nil {
+            print("(an experiment: the committed charts in plots/\(name)/ stay as they are)")
+        }
         print(rule)
     }
 
@@ -75,13 +133,75 @@ public struct Lesson {
         exit(2)
     }
 
-    /// The value of `--flag VALUE` or `--flag=VALUE` among the lesson's extra arguments.
-    public func option(_ flag: String) -> String? {
-        for (i, a) in extraArguments.enumerated() {
-            if a == flag, i + 1 < extraArguments.count { return extraArguments[i + 1] }
-            if a.hasPrefix(flag + "=") { return String(a.dropFirst(flag.count + 1)) }
+    private static func printHelp(_ name: String, title: String, defaultSeed: UInt64, knobs: [Knob]) {
+        var rows: [(String, String)] = [
+            ("--quick", "a seconds-long version (the smoke tests run it)"),
+            ("--seed N", "the random seed (default \(defaultSeed))"),
+            ("--threads N", "threads of the SIMD core (default \(Threads.count))"),
+            ("--plots DIR", "write charts to DIR/\(name)/ (default plots/\(name)/, or experiments/\(name)/… when a flag changes a result)"),
+        ]
+        for k in knobs {
+            rows.append(("\(k.flag) \(k.placeholder)", k.help + (k.defaultText.map { " (default \($0))" } ?? "")))
         }
-        return nil
+        print("lesson\(name): \(title)\n\nusage: lesson\(name) [flags]\n")
+        let width = rows.map(\.0.count).max() ?? 0
+        for (flag, help) in rows { print("  " + flag.padding(toLength: width + 2, withPad: " ", startingAt: 0) + help) }
+    }
+
+    /// Lower-case letters, digits, '.', and '-' for everything else: a folder-name piece.
+    private static func slug(_ text: String) -> String {
+        let s = String(text.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber || $0 == "." ? $0 : "-" })
+        return s.isEmpty ? "-" : String(s.prefix(40))
+    }
+
+    /// The value given for a knob (`--flag VALUE` or `--flag=VALUE`), or nil.
+    public func option(_ flag: String) -> String? {
+        knobValues.last { $0.flag == flag }?.value
+    }
+
+    /// A knob's value as text, `fallback` when not given.
+    public func string(_ flag: String, default fallback: String) -> String { option(flag) ?? fallback }
+
+    /// A knob's value as a number in `range`, `fallback` when not given; anything else stops the
+    /// lesson naming the flag.
+    public func double(_ flag: String, default fallback: Double, in range: ClosedRange<Double>) -> Double {
+        guard let text = option(flag) else { return fallback }
+        guard let x = Double(text), x.isFinite, range.contains(x) else {
+            Lesson.usage("\(flag) needs a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return x
+    }
+
+    /// A knob's value as a whole number in `range`, `fallback` when not given.
+    public func int(_ flag: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
+        guard let text = option(flag) else { return fallback }
+        guard let n = Int(text), range.contains(n) else {
+            Lesson.usage("\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return n
+    }
+
+    /// A knob's value as a comma-separated list of `count` numbers (any count if nil) in `range`.
+    public func doubles(_ flag: String, default fallback: [Double], count: Int? = nil,
+                        in range: ClosedRange<Double>) -> [Double] {
+        guard let text = option(flag) else { return fallback }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == parts.count, !values.isEmpty, count.map({ values.count == $0 }) ?? true,
+              values.allSatisfy({ $0.isFinite && range.contains($0) }) else {
+            let how = count.map { "\($0) numbers" } ?? "numbers"
+            Lesson.usage("\(flag) needs \(how) from \(range.lowerBound) to \(range.upperBound) separated by commas, got '\(text)'")
+        }
+        return values
+    }
+
+    /// A knob whose value is one of `choices`, `fallback` when not given.
+    public func choice(_ flag: String, default fallback: String, from choices: [String]) -> String {
+        guard let text = option(flag) else { return fallback }
+        guard choices.contains(text) else {
+            Lesson.usage("\(flag) takes one of \(choices.joined(separator: ", ")), got '\(text)'")
+        }
+        return text
     }
 
     /// Prints a numbered section heading.
