@@ -12,7 +12,15 @@ import Foundation
 import ReferenceCore
 import SIMDCore
 
-var lesson = Lesson("03-centering", title: "Centring and sharpening, and the two collapses")
+var lesson = Lesson("03-centering", title: "Centring and sharpening, and the two collapses", knobs: [
+    Knob("--centre-momentum", "m", "the centre's EMA momentum in the toy runs", default: "0.9"),
+    Knob("--teacher-temps", "A,B,…", "more teacher temperatures to train with the centre on (extra runs)"),
+    Knob("--local-noise", "σ", "noise of the 8 local views (the 2 global views have 0.5)", default: "1.5"),
+    Knob("--steps", "N", "training steps per run", default: "4000"),
+])
+let centreMomentum = Float(lesson.double("--centre-momentum", default: 0.9, in: 0...1))
+let mText = String(format: "%g", Double(centreMomentum))
+let extraTemperatures = lesson.doubles("--teacher-temps", default: [], in: 0.001...10).map(Float.init)
 
 /// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
 /// with a one-line error naming the file and exit status 1, instead of a crash.
@@ -23,6 +31,65 @@ func plotOrExit(_ name: String, _ data: Series, _ chart: ChartSpec) {
     }
 }
 
+/// Softmax of `z/τ` in Double (lesson 02), for the hand computation.
+func softmax(_ z: [Double], _ tau: Double) -> [Double] {
+    let top = z.max()! / tau
+    let e = z.map { Foundation.exp($0 / tau - top) }
+    let sum = e.reduce(0, +)
+    return e.map { $0 / sum }
+}
+func row(_ xs: [Double], _ f: String = "%6.3f") -> String { "(" + xs.map { String(format: f, $0) }.joined(separator: ", ") + ")" }
+
+// MARK: 0 · By hand: two images, three dimensions
+// Small enough for a pencil (and a calculator for exp). The teacher's outputs for two images:
+//     image A  t = (1.0, 0.2, 0.4)        image B  t = (1.2, 0.6, 0.0)
+// Dimension 0 is the largest for both: it says "this is an image", not which one. Softmax at
+// τ = 0.5 therefore gives both images the same answer. The centre is the mean over the batch
+// (per dimension); subtracting it removes what the two share, and the answers become different.
+lesson.section("0 · By hand: two images, three dimensions")
+do {
+    let t = [[1.0, 0.2, 0.4], [1.2, 0.6, 0.0]]
+    let tau = 0.5
+    let mean = (0..<3).map { k in (t[0][k] + t[1][k]) / 2 }
+    let centred = t.map { r in (0..<3).map { r[$0] - mean[$0] } }
+    let before = t.map { softmax($0, tau) }, after = centred.map { softmax($0, tau) }
+    print("teacher outputs t            image A \(row(t[0]))    image B \(row(t[1]))")
+    print("batch mean, per dimension    c = ((1.0+1.2)/2, (0.2+0.6)/2, (0.4+0.0)/2) = \(row(mean))")
+    print("centred t - c                image A \(row(centred[0]))    image B \(row(centred[1]))")
+    print("softmax(t/0.5)               image A \(row(before[0]))    image B \(row(before[1]))")
+    print("softmax((t - c)/0.5)         image A \(row(after[0]))    image B \(row(after[1]))")
+    print(String(format: "  e.g. image A after: exp(-0.2), exp(-0.4), exp(0.4) = %.3f, %.3f, %.3f; sum %.3f; divide",
+                 exp(-0.2), exp(-0.4), exp(0.4), exp(-0.2) + exp(-0.4) + exp(0.4)))
+    let share = { (p: [[Double]]) in (0..<3).map { k in (p[0][k] + p[1][k]) / 2 } }
+    print("mean over the batch of P     before \(row(share(before)))    after \(row(share(after)))")
+    let argmax = { (p: [Double]) in p.indices.max { p[$0] < p[$1] }! }
+    lesson.claim("before centring both images put most mass on dimension 0; after, A picks 2 and B picks 1",
+                 argmax(before[0]) == 0 && argmax(before[1]) == 0 && argmax(after[0]) == 2 && argmax(after[1]) == 1)
+    lesson.claim(String(format: "centring balances the batch: dimension 0's share falls from %.2f to %.2f (1/3 = uniform use)",
+                        share(before)[0], share(after)[0]),
+                 share(before)[0] > 0.6 && abs(share(after)[0] - 1.0 / 3) < 0.05)
+    // In DINO the loss never subtracts this batch's mean: it subtracts the running centre c, an
+    // EMA (the paper's Eq. 4, m = 0.9) that starts at 0. Fed the same batch again and again,
+    // c after n updates is (1 - 0.9ⁿ)·mean: 0.1·mean after one, 0.19·mean after two.
+    print("\nthe running centre (Eq. 4): c ← 0.9·c + 0.1·mean, from c = 0, the same batch every step")
+    print("  n     c by hand (1 - 0.9ⁿ)·mean          DINOLoss's centre (reference core)")
+    var loss = DINOLoss(outDim: 3)
+    let teacher = Tensor(rows: 2, cols: 3, t.flatMap { $0.map(Float.init) })
+    let student = Tensor(shape: [2, 3], repeating: 0)           // only the centre is read here
+    var worst = 0.0
+    for n in 1...30 {
+        _ = loss.evaluate(ReferenceKernels.self, student: student, teacher: teacher, batch: 1, teacherTemperature: 0.04)
+        let hand = mean.map { (1 - pow(0.9, Double(n))) * $0 }
+        worst = max(worst, zip(hand, loss.center.storage).map { abs($0 - Double($1)) }.max()!)
+        if [1, 2, 3, 10, 30].contains(n) {
+            print(String(format: "  %-4d  %@        %@", n, row(hand, "%.4f"), row(loss.center.storage.map(Double.init), "%.4f")))
+        }
+    }
+    // (DINOLoss takes the teacher rows of the 2 global views of each image; with batch 1 those are
+    // the 2 rows above, which is all the centre reads.)
+    lesson.claim(String(format: "DINOLoss's centre follows (1 - 0.9ⁿ)·mean for 30 updates (largest difference %.1e)", worst),
+                 worst < 1e-6)
+}
 
 // MARK: 1 · The centre: an EMA of the teacher's raw outputs
 // The teacher's distribution is P_t = softmax((t - c)/τt). The centre c (one value per output
@@ -83,13 +150,14 @@ lesson.section("2 · A toy DINO")
 let inputs = 8, width = 16
 let batch = lesson.quick ? 8 : 16
 let localViews = lesson.quick ? 4 : 8
-let steps = 4000
-let globalNoise: Float = 0.5, localNoise: Float = 1.5
+let steps = lesson.int("--steps", default: 4000, in: 100...1_000_000)
+let globalNoise: Float = 0.5, localNoise = Float(lesson.double("--local-noise", default: 1.5, in: 0...100))
 var dataRng = SplitMix64(seed: lesson.seed)
 let data = ToyClusters(clusters: 6, dim: inputs, separation: 0.8, spread: 0.5, rng: &dataRng)
 let lnK = log(Double(outDim))
 print("K = \(outDim) prototypes (ln K = \(String(format: "%.4f", lnK)) nats), bottleneck \(width), input \(inputs), 6 hidden clusters")
-print("batch B = \(batch), views V = 2 + \(localViews) (\(2 * (2 + localViews) - 2) pairs), \(steps) steps, τs = 0.1"
+print("batch B = \(batch), views V = 2 + \(localViews) (\(2 * (2 + localViews) - 2) pairs), \(steps) steps, τs = 0.1, "
+      + "view noise \(globalNoise) (global) / \(localNoise) (local), centre momentum \(centreMomentum)"
       + (lesson.quick ? "   [--quick: batch 8 and 2 + 4 views; same steps]" : ""))
 
 // The toy's backward pass (the Jacobian (I - y·yᵀ)/‖v‖ of v ↦ v/‖v‖, twice) checked against central
@@ -129,7 +197,7 @@ let variants = [
     Variant(name: "centring only", centring: true, teacherTemperature: 0.1),
     Variant(name: "sharpening only", centring: false, teacherTemperature: 0.04),
     Variant(name: "neither", centring: false, teacherTemperature: 0.1),
-]
+] + extraTemperatures.map { Variant(name: "centre, τt \($0)", centring: true, teacherTemperature: $0) }
 
 /// What one training run leaves behind, one value per step (measured on the teacher's P_t of the
 /// batch, exactly what the loss used).
@@ -162,7 +230,7 @@ func train<KS: KernelSet>(_ kernels: KS.Type, _ variant: Variant, steps: Int) ->
     var rng = SplitMix64(seed: lesson.seed &+ 1)
     var student = ToyDINOHead(inputs: inputs, width: width, outDim: outDim, biasStd: 2, rng: &rng)
     let teacherStart = student        // a separate copy (a value), never the same object
-    var run = Run(teacher: teacherStart, dinoLoss: DINOLoss(outDim: outDim))
+    var run = Run(teacher: teacherStart, dinoLoss: DINOLoss(outDim: outDim, centerMomentum: centreMomentum))
     var optimizer = ToyAdamW(for: student.parameters, hyper: AdamWHyper(lr: 0.01, weightDecay: 0.04))
     let momentum = Schedule.cosine(base: 0.996, final: 1, epochs: 1, itersPerEpoch: steps)
     for step in 0..<steps {
@@ -302,19 +370,19 @@ do {
     }
     let base = baseline.reduce(0, +) / Double(baseline.count)
     for n in 0..<horizon {
-        catchUp.append([Double(n), shares[n].on, shares[n].off, base, gap[n], Double(offset) * pow(0.9, Double(n))])
+        catchUp.append([Double(n), shares[n].on, shares[n].off, base, gap[n], Double(offset) * pow(Double(centreMomentum), Double(n))])
     }
-    print("  step   share of dim 0: with centre   without   (before the offset)   offset not yet absorbed   0.5·0.9ⁿ")
+    print("  step   share of dim 0: with centre   without   (before the offset)   offset not yet absorbed   0.5·\(mText)ⁿ")
     for n in [0, 1, 2, 5, 10, 20, 30, 40, 59] {
         print(String(format: "  %4d                  %.3f          %.3f        (%.3f)               %+.3f               %.3f",
-                     n, shares[n].on, shares[n].off, base, gap[n], Double(offset) * pow(0.9, Double(n))))
+                     n, shares[n].on, shares[n].off, base, gap[n], Double(offset) * pow(Double(centreMomentum), Double(n))))
     }
     let late = shares[40...].map(\.on).reduce(0, +) / Double(horizon - 40)
     let lateOff = shares[40...].map(\.off).reduce(0, +) / Double(horizon - 40)
-    let gapError = (0..<horizon).map { abs(gap[$0] - Double(offset) * pow(0.9, Double($0))) }.max()!
+    let gapError = (0..<horizon).map { abs(gap[$0] - Double(offset) * pow(Double(centreMomentum), Double($0))) }.max()!
     lesson.claim(String(format: "the offset makes dimension 0 dominate (%.2f of the mass, %.2f before)", shares[0].on, base),
                  shares[0].on > 0.5 && base < 0.2)
-    lesson.claim(String(format: "the centre absorbs the offset as 0.5·0.9ⁿ (largest deviation %.3f, batch noise)", gapError),
+    lesson.claim(String(format: "the centre absorbs the offset as 0.5·\(mText)ⁿ (largest deviation %.3f, batch noise)", gapError),
                  gapError < 0.03)
     lesson.claim(String(format: "with the centre the dominance disappears (steps 40-59: %.3f, within 0.05 of %.3f); without it, it stays (%.2f)",
                         late, base, lateOff),
@@ -347,7 +415,7 @@ func traces(_ metric: (Run) -> [Double], _ label: String) -> Series {
 func curves(_ extra: [ChartSpec.Curve] = []) -> [ChartSpec.Curve] {
     titles.indices.map { ChartSpec.Curve(using: "1:\(2 + 2 * $0)", title: titles[$0], style: "lines lw 2") } + extra
 }
-let lnKCurve = ChartSpec.Curve(using: "1:10", title: "ln K = 3.47 (uniform)", style: "lines dt 2 lw 1 lc rgb \"#555555\"")
+let lnKCurve = ChartSpec.Curve(using: "1:\(2 + 2 * runs.count)", title: "ln K = 3.47 (uniform)", style: "lines dt 2 lw 1 lc rgb \"#555555\"")
 plotOrExit("teacher-entropy", traces(\.entropy, "h"),
                 ChartSpec(title: "Teacher entropy h(P_t) during training (50-step average): ln K = uniform, 0 = one-hot",
                           x: "step", y: "h(P_t) (nats)", curves: curves([lnKCurve]),
@@ -363,14 +431,19 @@ plotOrExit("top-share", traces(\.topShare, "top"),
                 ChartSpec(title: "Share of the teacher's mass on its most used dimension (1/K = 0.031 … 1)",
                           x: "step", y: "largest column of mean P_t (50-step average)", curves: curves(),
                           extra: ["set key below", "set yrange [0:1.05]"]))
+// Two charts, not one with a second axis: a share of probability mass and a logit offset are
+// different quantities, and an axis tuned to make their curves meet would suggest they are one.
 plotOrExit("centre-catches-up", catchUp,
-                ChartSpec(title: "+0.5 on dimension 0 of a trained teacher: the centre absorbs it (m = 0.9)",
+                ChartSpec(title: "+0.5 on dimension 0 of a trained teacher: its share of the mass, with and without the centre",
                           x: "centre updates since the offset", y: "share of the teacher's mass on dimension 0",
                           curves: [.init(using: "1:2", title: "with the centre"), .init(using: "1:3", title: "without the centre"),
-                                   .init(using: "1:4", title: "before the offset", style: "lines dt 2 lw 1 lc rgb \"#555555\""),
-                                   .init(using: "1:5", title: "offset not yet absorbed (right axis)",
-                                         style: "points pt 7 ps 0.7 lc rgb \"#d55e00\" axes x1y2"),
-                                   .init(using: "1:6", title: "0.5·0.9^n (right axis)", style: "lines lw 1.5 lc rgb \"#000000\" axes x1y2")],
-                          extra: ["set y2tics", "set ytics nomirror", "set y2label \"offset left in the teacher logits\"",
-                                  "set yrange [0:1.05]", "set y2range [-0.0262:0.525]", "set key below"]))
+                                   .init(using: "1:4", title: "before the offset", style: "lines dt 2 lw 1 lc rgb \"#555555\"")],
+                          extra: ["set yrange [0:1.05]", "set key below"]))
+plotOrExit("centre-absorbs-offset", catchUp,
+                ChartSpec(title: String(format: "The part of the +0.5 the centre has not absorbed yet, against 0.5·%.3g^n", Double(centreMomentum)),
+                          x: "centre updates since the offset", y: "offset left in the teacher logits",
+                          curves: [.init(using: "1:5", title: "measured: 0.5 - (c_n[0] - c_0[0])", style: "points pt 7 ps 0.8 lc rgb \"#d55e00\""),
+                                   .init(using: "1:6", title: String(format: "0.5·%.3g^n", Double(centreMomentum)),
+                                         style: "lines lw 1.5 lc rgb \"#000000\"")],
+                          extra: ["set yrange [-0.02:0.55]", "set key top right"]))
 lesson.finish()

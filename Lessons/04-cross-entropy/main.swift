@@ -11,7 +11,10 @@ import Foundation
 import ReferenceCore
 import SIMDCore
 
-var lesson = Lesson("04-cross-entropy", title: "Cross-entropy: the DINO loss")
+var lesson = Lesson("04-cross-entropy", title: "Cross-entropy: the DINO loss", knobs: [
+    Knob("--student-temp", "τs", "the student's temperature in sections 2-4", default: "0.1"),
+    Knob("--teacher-temp", "τt", "the teacher's temperature in sections 2-4", default: "0.04"),
+])
 
 /// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
 /// with a one-line error naming the file and exit status 1, instead of a crash.
@@ -46,17 +49,27 @@ func maxAbsDifference(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { 
 // with h(P_t) = -Σ P_t ln P_t and KL(P_t ‖ P_s) = Σ P_t ln(P_t/P_s) ≥ 0. The teacher gets no gradient,
 // so the student can only reduce the KL part; its best answer is P_s = P_t, where H = h(P_t).
 lesson.section("1 · Cross-entropy = entropy + KL, on three classes")
-let pt = [0.7, 0.2, 0.1], ps = [0.5, 0.3, 0.2]
-print("class   P_t    P_s    -P_t·ln P_s   -P_t·ln P_t   P_t·ln(P_t/P_s)")
+// One teacher and two students: one that roughly agrees with it, one that puts its mass on the
+// class the teacher finds least likely. Every term is one product and one log: pencil work.
+let pt = [0.7, 0.2, 0.1], ps = [0.5, 0.3, 0.2], psFar = [0.1, 0.2, 0.7]
+print("             teacher   student A (similar)            student B (different)")
+print("class         P_t      P_s    -P_t·ln P_s   KL term    P_s    -P_t·ln P_s   KL term")
 for k in 0..<3 {
-    print(String(format: "  %d    %.2f   %.2f     %.5f       %.5f        %+.5f", k, pt[k], ps[k],
-                 -pt[k] * log(ps[k]), -pt[k] * log(pt[k]), pt[k] * log(pt[k] / ps[k])))
+    print(String(format: "  %d           %.2f     %.2f    %.5f      %+.5f    %.2f    %.5f      %+.5f", k, pt[k],
+                 ps[k], -pt[k] * log(ps[k]), pt[k] * log(pt[k] / ps[k]),
+                 psFar[k], -pt[k] * log(psFar[k]), pt[k] * log(pt[k] / psFar[k])))
 }
-let h3 = entropy(pt), ce3 = crossEntropy(pt, logQ: ps.map { log($0) })
+let h3 = entropy(pt), ce3 = crossEntropy(pt, logQ: ps.map { log($0) }), ceFar = crossEntropy(pt, logQ: psFar.map { log($0) })
 let kl3 = zip(pt, ps).reduce(0.0) { $0 + $1.0 * log($1.0 / $1.1) }
-print(String(format: "sum           H = %.5f   h = %.5f   KL = %.5f   →  h + KL = %.5f", ce3, h3, kl3, h3 + kl3))
-lesson.claim("H(P_t, P_s) = h(P_t) + KL(P_t ‖ P_s) (to 1e-12), with KL > 0 because P_s ≠ P_t",
-             abs(ce3 - (h3 + kl3)) < 1e-12 && kl3 > 0)
+let klFar = zip(pt, psFar).reduce(0.0) { $0 + $1.0 * log($1.0 / $1.1) }
+print(String(format: "h(P_t) = -(0.7·ln 0.7 + 0.2·ln 0.2 + 0.1·ln 0.1) = %.5f, the same for both students", h3))
+print(String(format: "student A:  H = %.5f = h %.5f + KL %.5f", ce3, h3, kl3))
+print(String(format: "student B:  H = %.5f = h %.5f + KL %.5f", ceFar, h3, klFar))
+print(String(format: "a student equal to the teacher would score H = h = %.5f: the floor no student can go below", h3))
+lesson.claim("H(P_t, P_s) = h(P_t) + KL(P_t ‖ P_s) for both students (to 1e-12), with KL > 0 because P_s ≠ P_t",
+             abs(ce3 - (h3 + kl3)) < 1e-12 && abs(ceFar - (h3 + klFar)) < 1e-12 && kl3 > 0 && klFar > 0)
+lesson.claim(String(format: "the different student pays more: H %.3f against %.3f; only the KL part differs", ceFar, ce3),
+             ceFar > ce3 && abs((ceFar - ce3) - (klFar - kl3)) < 1e-12)
 
 // The same numbers the way DINO produces them: logits, a centre, two temperatures, and the
 // kernels logSoftmax + rowCrossEntropy + rowEntropy of both cores.
@@ -97,7 +110,8 @@ lesson.claim("both cores reproduce the hand computation to 1e-6", kernelError.al
 // the teacher still teaches global crop 1 of the student and every local crop.
 lesson.section("2 · The multi-crop loss, exactly as main_dino.py")
 let batch = 4, crops = 10, outDim = 16
-let tauS = 0.1, tauT = 0.04
+let tauS = lesson.double("--student-temp", default: 0.1, in: 0.01...10)
+let tauT = lesson.double("--teacher-temp", default: 0.04, in: 0.005...10)
 var rng = lesson.rng
 let student = rng.uniformTensor([crops * batch, outDim], -1, 1)      // (V·B, K) cosines
 let teacher = rng.uniformTensor([2 * batch, outDim], -1, 1)          // (2B, K)
@@ -133,7 +147,7 @@ for a in 0..<2 {
 let pairCount = pairTable.joined().compactMap { $0 }.count
 print("pairs used: \(pairCount) = 2V - 2 = \(2 * crops - 2); loss (plain loops, Double) = \(String(format: "%.6f", loopValue))")
 
-var losses = [DINOLoss(outDim: outDim), DINOLoss(outDim: outDim)]
+var losses = [DINOLoss(outDim: outDim, studentTemperature: Float(tauS)), DINOLoss(outDim: outDim, studentTemperature: Float(tauS))]
 losses[0].center = oldCentre
 losses[1].center = oldCentre
 let outputs = [
@@ -180,9 +194,9 @@ lesson.claim("the centre update follows c ← 0.9·c + 0.1·mean(t) after the lo
 
 // The collapse signature: if teacher and student output the same value in every dimension, every
 // distribution is uniform and the loss is exactly ln K, whatever the temperatures.
-var flatLoss = DINOLoss(outDim: outDim)
+var flatLoss = DINOLoss(outDim: outDim, studentTemperature: Float(tauS))
 let flat = flatLoss.evaluate(SIMDKernels.self, student: Tensor(shape: [crops * batch, outDim], repeating: 0.3),
-                             teacher: Tensor(shape: [2 * batch, outDim], repeating: 0.3), batch: batch, teacherTemperature: 0.04)
+                             teacher: Tensor(shape: [2 * batch, outDim], repeating: 0.3), batch: batch, teacherTemperature: Float(tauT))
 print(String(format: "uniform outputs: loss %.6f, ln K = ln %d = %.6f (ln 65536 = %.4f for the real head)",
              Double(flat.loss), outDim, log(Double(outDim)), log(65536.0)))
 lesson.claim("constant outputs give loss = ln K", abs(Double(flat.loss) - log(Double(outDim))) < 1e-5)
@@ -312,8 +326,11 @@ plotOrExit("loss-surface", surface,
                 ChartSpec(title: "H(P_t, P_s) over the student's logits (s0, s1, s2 = 0); teacher t = (0.3, 0.25, 0.2), τt 0.04",
                           x: "student logit s0", y: "student logit s1",
                           curves: [.init(using: "1:2:3", title: "H (nats, log colour scale)", style: "image", block: 0),
-                                   .init(using: "1:2", title: "minimum: P_s = P_t, H = h(P_t)", style: "points pt 7 ps 1.5 lc rgb \"#ffffff\"", block: 1)],
+                                   .init(using: "1:2", title: "", style: "points pt 6 ps 2.2 lw 3 lc rgb \"#ffffff\"", block: 1),
+                                   .init(using: "1:2", title: "", style: "points pt 7 ps 0.7 lc rgb \"#000000\"", block: 1)],
                           extra: ["set logscale cb", "set cblabel \"H (nats)\"", "set xrange [-1:1]", "set yrange [-1:1]",
-                                  "set size ratio -1", "set key below",
+                                  "set size ratio -1", "unset key",
+                                  String(format: "set label \"minimum: P_s = P_t\" at %.4f, %.4f left offset 1.5,-1.2 front tc rgb \"#ffffff\"",
+                                         optimum[0], optimum[1]),
                                   "set palette defined (0 '#0d0887', 1 '#7e03a8', 2 '#cc4778', 3 '#f89540', 4 '#f0f921')"]))
 lesson.finish()
