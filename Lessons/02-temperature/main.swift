@@ -10,7 +10,10 @@ import KernelCheck
 import ReferenceCore
 import SIMDCore
 
-var lesson = Lesson("02-temperature", title: "Softmax with temperature")
+var lesson = Lesson("02-temperature", title: "Softmax with temperature", knobs: [
+    Knob("--logits", "a,b,…", "the row of logits of sections 1, 2 and 5 (at least two)", default: "0.9,0.7,0.4,0.1,-0.3"),
+    Knob("--temperatures", "τ,…", "the temperatures of section 2's table", default: "10,1,0.5,0.1,0.07,0.04,0.01"),
+])
 
 /// Writes one chart (.dat, .gp, .png) under plots/; an unwritable --plots folder ends the lesson
 /// with a one-line error naming the file and exit status 1, instead of a crash.
@@ -60,7 +63,8 @@ func stableSoftmax(_ z: [Float], temperature tau: Float) -> [Float] {
 }
 
 // Cosines like the ones DINO's head produces: logits live in [-1, 1] (unit prototypes, L2-normed input).
-let logits: [Float] = [0.9, 0.7, 0.4, 0.1, -0.3]
+let logits: [Float] = lesson.doubles("--logits", default: [0.9, 0.7, 0.4, 0.1, -0.3], in: -1e4...1e4).map(Float.init)
+if logits.count < 2 { lessonFail("--logits needs at least two numbers") }
 let naiveAtOne = naiveSoftmax(logits, temperature: 1), stableAtOne = stableSoftmax(logits, temperature: 1)
 print("logits z            \(row(logits, digits: 2))")
 print("naive   softmax(z)  \(row(naiveAtOne))")
@@ -74,25 +78,33 @@ lesson.claim("with small exponents the naive and the max-shifted formula agree t
 // gaps: p_i / p_j = exp((z_i - z_j)/τ). A large τ flattens the row towards uniform (entropy → ln K),
 // a small τ concentrates it on the arg-max (entropy → 0). Both cores compute every row.
 lesson.section("2 · One row of logits at several temperatures")
-let temperatures: [Float] = [10, 1, 0.5, 0.1, 0.07, 0.04, 0.01]
+let temperatures: [Float] = lesson.doubles("--temperatures", default: [10, 1, 0.5, 0.1, 0.07, 0.04, 0.01], in: 1e-4...1e4).map(Float.init)
 let lnK = log(Double(logits.count))
 print(String(format: "ln K = ln %d = %.4f nats (the uniform distribution)", logits.count, lnK))
-print("   τ     p(z=0.9)  p(z=0.7)  p(z=0.4)  p(z=0.1)  p(z=-0.3)  entropy   top/second")
+let shownColumns = min(logits.count, 8)
+print("   τ     " + logits.prefix(shownColumns).map { z -> String in
+    let label = String(format: "p(z=%g)", Double(z))
+    return label.padding(toLength: max(10, label.count + 2), withPad: " ", startingAt: 0)
+}.joined()
+      + (logits.count > shownColumns ? "…         " : "") + "entropy   top/second")
+// The two largest logits, whatever their order in the row.
+let ranked = logits.indices.sorted { logits[$0] > logits[$1] }
+let (top, second) = (ranked[0], ranked[1])
 var worstDelta: Float = 0
-var entropyAt: [Float: Double] = [:]
 for tau in temperatures {
     let (p, delta) = softmaxBothCores(Tensor(rows: 1, cols: logits.count, logits), tau)
     worstDelta = max(worstDelta, delta)
     let h = Stats.entropy(p.storage)
-    entropyAt[tau] = h
-    let values = p.storage.map { String(format: "%8.5f", Double($0)) }.joined(separator: "  ")
-    print(String(format: "%6.2f  ", tau) + values + String(format: "   %6.4f   %8.4g", h, Double(p.storage[0] / p.storage[1])))
+    let values = p.storage.prefix(shownColumns).map { String(format: "%8.5f", Double($0)) }.joined(separator: "  ")
+    print(String(format: "%6.2f  ", tau) + values + (logits.count > shownColumns ? "  …" : "")
+          + String(format: "   %6.4f   %8.4g", h, Double(p.storage[top] / p.storage[second])))
 }
 print("largest |reference - SIMD| over these rows: \(format(worstDelta, digits: 2))")
-let sharp = softmaxBothCores(Tensor(rows: 1, cols: 5, logits), 0.04).p.storage
-let ratio = Double(sharp[0] / sharp[1])
-lesson.claim(String(format: "the top/second ratio is exp(0.2/τ): %.1f at τ = 0.04 (exp(5) = %.1f)", ratio, exp(5.0)),
-             abs(ratio - exp(0.2 / 0.04)) < 1e-3 * exp(5))
+let sharp = softmaxBothCores(Tensor(rows: 1, cols: logits.count, logits), 0.04).p.storage
+let ratio = Double(sharp[top] / sharp[second])
+let gap = Double(logits[top] - logits[second])
+lesson.claim(String(format: "the top/second ratio is exp(%g/τ): %.1f at τ = 0.04 (exp(%g) = %.1f)", gap, ratio, gap / 0.04, exp(gap / 0.04)),
+             abs(ratio - exp(gap / 0.04)) < 1e-3 * exp(gap / 0.04))
 lesson.claim("both cores agree on every row to 1e-6", worstDelta < 1e-6)
 
 // MARK: 3 · The student at τs = 0.1, the teacher at τt = 0.04 → 0.07
@@ -110,7 +122,7 @@ let roles: [(String, Float)] = [("student τs = 0.1 ", 0.1), ("teacher τt = 0.0
 var bars = Series(columns: ["logit_index", "student_tau_0.1", "teacher_tau_0.07", "teacher_tau_0.04"])
 var roleProbabilities: [[Float]] = []
 for (name, tau) in roles {
-    let p = softmaxBothCores(Tensor(rows: 1, cols: 5, logits), tau).p.storage
+    let p = softmaxBothCores(Tensor(rows: 1, cols: logits.count, logits), tau).p.storage
     roleProbabilities.append(p)
     let h = Stats.entropy(p)
     print("\(name)  p = \(row(p))  h = \(String(format: "%.3f", h)) nats  ≈ \(String(format: "%.2f", exp(h))) effective classes")
@@ -198,12 +210,21 @@ for i in 0...(3 * perDecade) {
     probabilityCurves.append([Double(tau)] + p.storage.map(Double.init))
     entropyCurve.append([Double(tau), h, lnK])
 }
+func entropyOf(_ tau: Float) -> Double { Stats.entropy(softmaxBothCores(Tensor(rows: 1, cols: logits.count, logits), tau).p.storage) }
 print(String(format: "%d temperatures from 0.01 to 10: h(0.01) = %.2e, h(0.1) = %.3f, h(1) = %.3f, h(10) = %.4f, ln K = %.4f",
-             entropies.count, entropies.first!, entropyAt[0.1]!, entropyAt[1]!, entropies.last!, lnK))
+             entropies.count, entropies.first!, entropyOf(0.1), entropyOf(1), entropies.last!, lnK))
+// Where the entropy rises fastest per factor of τ: the largest step between neighbouring
+// temperatures of the sweep (they are evenly spaced in log τ).
+let rises: [Double] = (1..<entropies.count).map { entropies[$0] - entropies[$0 - 1] }
+let steepest: Int = 1 + rises.indices.max { rises[$0] < rises[$1] }!
+let steepestTau: Double = pow(10, -2 + (Double(steepest) - 0.5) / Double(perDecade))
+let steepestRate: Double = (entropies[steepest] - entropies[steepest - 1]) * Double(perDecade) / log(10.0)
+print(String(format: "the entropy rises fastest per factor of τ near τ = %.3f (dh/d ln τ = %.3f nats)", steepestTau, steepestRate))
 print("largest |reference - SIMD| over the sweep: \(format(sweepDelta, digits: 2))")
 lesson.claim("entropy increases with τ at every step of the sweep", zip(entropies, entropies.dropFirst()).allSatisfy { $0 < $1 })
-lesson.claim("the limits show: h(0.01) < 1e-6 (one-hot), h(10) > 0.99·ln K (almost uniform)",
-             entropies.first! < 1e-6 && entropies.last! > 0.99 * lnK)
+lesson.claim(String(format: "the limits show: h(0.01) = %.1e < 0.05·ln K (almost one-hot), h(10) = %.4f > 0.99·ln K (almost uniform)",
+                    entropies.first!, entropies.last!),
+             entropies.first! < 0.05 * lnK && entropies.last! > 0.99 * lnK)
 
 // MARK: 6 · The SIMD twin agrees on large, ragged rows
 // The registry's parity cases: 4099 columns (not a multiple of 8, so the scalar tail runs) at the
@@ -226,24 +247,31 @@ let markers = [
     "set label \"τt 0.04-0.07\" at 0.036, graph 0.95 right", "set label \"τs 0.1\" at 0.11, graph 0.95 left",
     "set xrange [0.01:10]",
 ]
+// Up to 8 logits every probability gets a curve; a longer row shows its 5 largest (a legend of
+// 64 entries would hide the chart).
+let logitsText = logits.count <= 8
+    ? "[" + logits.map { String(format: "%g", Double($0)) }.joined(separator: ", ") + "]"
+    : String(format: "%d logits from %g to %g", logits.count, Double(logits.min()!), Double(logits.max()!))
 plotOrExit("probabilities-vs-tau", probabilityCurves,
-                { var c = ChartSpec.columns(probabilityCurves, title: "softmax(z/τ) of z = [0.9, 0.7, 0.4, 0.1, -0.3] against τ",
+                { var c = ChartSpec.columns(probabilityCurves, title: "softmax(z/τ) of z = \(logitsText) against τ"
+                                                + (logits.count > 8 ? " (the 5 largest)" : ""),
                                             x: "temperature τ (log scale)", y: "probability", logX: true)
+                  if logits.count > 8 { c.curves = ranked.prefix(5).map { c.curves[$0] } }
                   c.extra = markers + ["set yrange [0:1]"]
                   return c }())
 plotOrExit("entropy-vs-tau", entropyCurve,
-                ChartSpec(title: "Entropy of softmax(z/τ) against τ (5 logits)", x: "temperature τ (log scale)",
+                ChartSpec(title: "Entropy of softmax(z/τ) against τ (\(logits.count) logits)", x: "temperature τ (log scale)",
                           y: "entropy h (nats)", logX: true,
                           curves: [.init(using: "1:2", title: "h(softmax(z/τ))"),
                                    .init(using: "1:3", title: "ln K (uniform)", style: "lines dt 2 lw 1")],
-                          extra: markers + ["set yrange [0:1.8]"]))
+                          extra: markers + [String(format: "set yrange [0:%.2f]", 1.12 * lnK)]))
 plotOrExit("student-vs-teacher", bars,
                 ChartSpec(title: "The same logits as the student (τs 0.1) and the teacher (τt 0.07, 0.04) see them",
-                          x: "logit (z = 0.9, 0.7, 0.4, 0.1, -0.3)", y: "probability (log scale)", logY: true,
+                          x: "logit (z = \(logitsText.dropFirst().dropLast()))", y: "probability (log scale)", logY: true,
                           curves: [.init(using: "($1-0.27):2", title: "student τs = 0.1", style: "boxes"),
                                    .init(using: "1:3", title: "teacher τt = 0.07", style: "boxes"),
                                    .init(using: "($1+0.27):4", title: "teacher τt = 0.04", style: "boxes")],
                           extra: ["set style fill solid 0.75 border -1", "set boxwidth 0.27", "set xtics 1",
                                   "set yrange [1e-14:1]", "set format y \"1e%L\"",
-                                  "set xrange [0.4:5.6]"]))
+                                  "set xrange [0.4:\(Double(logits.count) + 0.6)]"]))
 lesson.finish()

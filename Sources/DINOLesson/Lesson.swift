@@ -148,10 +148,16 @@ public struct Lesson {
         for (flag, help) in rows { print("  " + flag.padding(toLength: width + 2, withPad: " ", startingAt: 0) + help) }
     }
 
-    /// Lower-case letters, digits, '.', and '-' for everything else: a folder-name piece.
+    /// Lower-case letters, digits, '.', and '-' for everything else: a folder-name piece. A long
+    /// value (a list of 64 logits) keeps its first characters and a hash of the whole, so two
+    /// different lists never share a folder.
     private static func slug(_ text: String) -> String {
         let s = String(text.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber || $0 == "." ? $0 : "-" })
-        return s.isEmpty ? "-" : String(s.prefix(40))
+        if s.isEmpty { return "-" }
+        if s.count <= 24 { return s }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325                 // FNV-1a, 64 bits
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(s.prefix(16)) + "-" + String(String(hash, radix: 16).prefix(8))
     }
 
     /// The value given for a knob (`--flag VALUE` or `--flag=VALUE`), or nil.

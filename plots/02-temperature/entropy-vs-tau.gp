@@ -14,6 +14,6 @@ set arrow from 0.1, graph 0 to 0.1, graph 1 nohead dt 3 lc rgb "#aa0000"
 set label "τt 0.04-0.07" at 0.036, graph 0.95 right
 set label "τs 0.1" at 0.11, graph 0.95 left
 set xrange [0.01:10]
-set yrange [0:1.8]
+set yrange [0:1.80]
 plot "entropy-vs-tau.dat" using 1:2 with lines lw 2 title "h(softmax(z/τ))", \
      "entropy-vs-tau.dat" using 1:3 with lines dt 2 lw 1 title "ln K (uniform)"

@@ -12,7 +12,9 @@ set cblabel "H (nats)"
 set xrange [-1:1]
 set yrange [-1:1]
 set size ratio -1
-set key below
+unset key
+set label "minimum: P_s = P_t" at 0.2500, 0.1250 left offset 1.5,-1.2 front tc rgb "#ffffff"
 set palette defined (0 '#0d0887', 1 '#7e03a8', 2 '#cc4778', 3 '#f89540', 4 '#f0f921')
 plot "loss-surface.dat" index 0 using 1:2:3 with image title "H (nats, log colour scale)", \
-     "loss-surface.dat" index 1 using 1:2 with points pt 7 ps 1.5 lc rgb "#ffffff" title "minimum: P_s = P_t, H = h(P_t)"
+     "loss-surface.dat" index 1 using 1:2 with points pt 6 ps 2.2 lw 3 lc rgb "#ffffff" title "", \
+     "loss-surface.dat" index 1 using 1:2 with points pt 7 ps 0.7 lc rgb "#000000" title ""
