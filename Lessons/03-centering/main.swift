@@ -3,7 +3,7 @@
 // A toy DINO (a linear backbone and DINO's normalised head, 32 prototypes) trained four ways: with
 // centring and sharpening, with only one of them, with neither. Centring alone collapses to the
 // uniform distribution, sharpening alone to one dimension; together they keep the output informative.
-// Run: swift run -c release lesson03-centering   (about 10 s; --quick: a smaller batch, about 4 s)
+// Run: swift run -c release lesson03-centering   (about 7 s; --quick: a smaller batch, about 4 s)
 import DINOCore
 import DINOLesson
 import DINOModel
@@ -445,5 +445,5 @@ plotOrExit("centre-absorbs-offset", catchUp,
                           curves: [.init(using: "1:5", title: "measured: 0.5 - (c_n[0] - c_0[0])", style: "points pt 7 ps 0.8 lc rgb \"#d55e00\""),
                                    .init(using: "1:6", title: String(format: "0.5·%.3g^n", Double(centreMomentum)),
                                          style: "lines lw 1.5 lc rgb \"#000000\"")],
-                          extra: ["set yrange [-0.02:0.55]", "set key top right"]))
+                          extra: ["set yrange [-0.02:0.55]", "set key inside top right"]))
 lesson.finish()

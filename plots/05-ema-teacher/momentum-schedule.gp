@@ -7,13 +7,7 @@ set xlabel "epoch"
 set ylabel "m"
 set grid
 set key outside right
-set y2tics
-set ytics nomirror
-set logscale y2
-set format y2 "1e%L"
-set y2label "1 - m"
 set yrange [0.9958:1.0002]
 set format y "%.4f"
-set key below
-plot "momentum-schedule.dat" using 1:2 with lines lw 2 title "m(it)", \
-     "momentum-schedule.dat" using 1:3 with lines lw 2 dt 2 axes x1y2 title "1 - m(it) (right axis, log scale)"
+unset key
+plot "momentum-schedule.dat" using 1:2 with lines lw 2 title "m(it)"
