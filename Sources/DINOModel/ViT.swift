@@ -195,14 +195,35 @@ public struct ViT<K: KernelSet> {
     static var pos: Int { 1 }
     static var patchWeight: Int { 2 }
     static var patchBias: Int { 3 }
-    static func block(_ l: Int, _ k: Int) -> Int { 4 + 12 * l + k }
-    var norm: Int { 4 + 12 * config.depth }
+    static func block(_ l: Int, _ slot: BlockSlot) -> Int { 4 + BlockSlot.allCases.count * l + slot.rawValue }
+    var norm: Int { 4 + BlockSlot.allCases.count * config.depth }
+
+    /// The parameters of one transformer block, in state-dict order.
+    enum BlockSlot: Int, CaseIterable {
+        case norm1Weight, norm1Bias, qkvWeight, qkvBias, projWeight, projBias
+        case norm2Weight, norm2Bias, fc1Weight, fc1Bias, fc2Weight, fc2Bias
+
+        /// The name in the official state dict (after `blocks.<l>.`).
+        var stateDictName: String {
+            switch self {
+            case .norm1Weight: "norm1.weight"
+            case .norm1Bias: "norm1.bias"
+            case .qkvWeight: "attn.qkv.weight"
+            case .qkvBias: "attn.qkv.bias"
+            case .projWeight: "attn.proj.weight"
+            case .projBias: "attn.proj.bias"
+            case .norm2Weight: "norm2.weight"
+            case .norm2Bias: "norm2.bias"
+            case .fc1Weight: "mlp.fc1.weight"
+            case .fc1Bias: "mlp.fc1.bias"
+            case .fc2Weight: "mlp.fc2.weight"
+            case .fc2Bias: "mlp.fc2.bias"
+            }
+        }
+    }
 
     /// The parameter names of one block, in state-dict order (slot k = index in this list).
-    static var blockNames: [String] {
-        ["norm1.weight", "norm1.bias", "attn.qkv.weight", "attn.qkv.bias", "attn.proj.weight", "attn.proj.bias",
-         "norm2.weight", "norm2.bias", "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias"]
-    }
+    static var blockNames: [String] { BlockSlot.allCases.map(\.stateDictName) }
 
     /// A ViT with the official initialisation drawn from `seed`: trunc-normal(0.02) for every
     /// Linear weight, cls_token and pos_embed; Linear biases 0; LayerNorm 1 and 0; the patch
@@ -319,20 +340,20 @@ public struct ViT<K: KernelSet> {
         let scale = 1 / Float(c.headWidth).squareRoot()
         for l in 0..<c.depth {
             let blk = ws.blocks[l], sc = ws.scratch(block: l), q = blk.queries
-            func w(_ k: Int) -> Tensor { parameters[Self.block(l, k)].value }
+            func w(_ slot: BlockSlot) -> Tensor { parameters[Self.block(l, slot)].value }
             let x = ws.stream[l]
             // Attention branch: mid = x + keep·proj(attn(qkv(LN1(x)))), on the q query rows.
-            K.layerNorm(x, weight: w(0), bias: w(1), epsilon: c.layerNormEpsilon, into: &blk.ln1, mean: &blk.mean1, rstd: &blk.rstd1)
-            Linear<K>.forward(blk.ln1, weight: w(2), bias: w(3), into: &blk.qkv)
+            K.layerNorm(x, weight: w(.norm1Weight), bias: w(.norm1Bias), epsilon: c.layerNormEpsilon, into: &blk.ln1, mean: &blk.mean1, rstd: &blk.rstd1)
+            Linear<K>.forward(blk.ln1, weight: w(.qkvWeight), bias: w(.qkvBias), into: &blk.qkv)
             K.attention(blk.qkv, heads: c.heads, scale: scale, into: &blk.attention, logSumExp: &blk.logSumExp)
-            Linear<K>.forward(blk.attention, weight: w(4), bias: w(5), into: &sc.branch)
+            Linear<K>.forward(blk.attention, weight: w(.projWeight), bias: w(.projBias), into: &sc.branch)
             blk.keepAttention = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
             addBranch(q == t ? x : Self.firstRows(x, q), sc.branch, keep: blk.keepAttention, tokens: q, into: &blk.mid)
             // MLP branch: x' = mid + keep·fc2(GELU(fc1(LN2(mid)))).
-            K.layerNorm(blk.mid, weight: w(6), bias: w(7), epsilon: c.layerNormEpsilon, into: &blk.ln2, mean: &blk.mean2, rstd: &blk.rstd2)
-            Linear<K>.forward(blk.ln2, weight: w(8), bias: w(9), into: &blk.fc1)
+            K.layerNorm(blk.mid, weight: w(.norm2Weight), bias: w(.norm2Bias), epsilon: c.layerNormEpsilon, into: &blk.ln2, mean: &blk.mean2, rstd: &blk.rstd2)
+            Linear<K>.forward(blk.ln2, weight: w(.fc1Weight), bias: w(.fc1Bias), into: &blk.fc1)
             K.gelu(blk.fc1, into: &blk.act)
-            Linear<K>.forward(blk.act, weight: w(10), bias: w(11), into: &sc.branch)
+            Linear<K>.forward(blk.act, weight: w(.fc2Weight), bias: w(.fc2Bias), into: &sc.branch)
             blk.keepMLP = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
             addBranch(blk.mid, sc.branch, keep: blk.keepMLP, tokens: q, into: &ws.stream[l + 1])
         }
@@ -450,45 +471,49 @@ public struct ViT<K: KernelSet> {
             // `sc.dStream` holds the gradient of this block's output rows (q per image); the
             // block leaves the gradient of its input, every token, in `ws.scratch.dStream`.
             let blk = ws.blocks[l], sc = ws.scratch(block: l), rows = blk.queries
-            func w(_ k: Int) -> Tensor { parameters[Self.block(l, k)].value }
-            let slot = { (k: Int) in Self.block(l, k) }
+            func w(_ slot: BlockSlot) -> Tensor { parameters[Self.block(l, slot)].value }
+            let slot = { (s: BlockSlot) in Self.block(l, s) }
             // MLP branch. dFC2 = keep·dStream (scoped, so dStream is not shared when it is updated).
             do {
                 let dFC2 = branchGradient(sc.dStream, keep: blk.keepMLP, tokens: rows, scratch: &sc.dBranch)
-                K.matmul(dFC2, blk.act, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(10)].grad)
-                K.columnSums(dFC2, accumulate: true, into: &parameters[slot(11)].grad)
-                Linear<K>.inputGradient(dFC2, weight: w(10), into: &sc.dAct)
+                parameters.withGradients(slot(.fc2Weight), slot(.fc2Bias)) { dW, dB in
+                    Linear<K>.parameterGradients(dFC2, x: blk.act, dWeight: &dW, dBias: &dB)
+                }
+                Linear<K>.inputGradient(dFC2, weight: w(.fc2Weight), into: &sc.dAct)
             }
             K.geluBackward(sc.dAct, blk.fc1, output: blk.act, into: &sc.dFC1)
-            K.matmul(sc.dFC1, blk.ln2, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(8)].grad)
-            K.columnSums(sc.dFC1, accumulate: true, into: &parameters[slot(9)].grad)
-            Linear<K>.inputGradient(sc.dFC1, weight: w(8), into: &sc.dNormed)
-            let w6 = w(6)
-            parameters.withGradients(slot(6), slot(7)) { dW, dB in
-                K.layerNormBackward(sc.dNormed, blk.mid, weight: w6, mean: blk.mean2, rstd: blk.rstd2, dx: &sc.dAttention,
+            parameters.withGradients(slot(.fc1Weight), slot(.fc1Bias)) { dW, dB in
+                Linear<K>.parameterGradients(sc.dFC1, x: blk.ln2, dWeight: &dW, dBias: &dB)
+            }
+            Linear<K>.inputGradient(sc.dFC1, weight: w(.fc1Weight), into: &sc.dNormed)
+            let norm2Weight = w(.norm2Weight)
+            parameters.withGradients(slot(.norm2Weight), slot(.norm2Bias)) { dW, dB in
+                K.layerNormBackward(sc.dNormed, blk.mid, weight: norm2Weight, mean: blk.mean2, rstd: blk.rstd2, dx: &sc.dAttention,
                                     dWeight: &dW, dBias: &dB)
             }
             K.axpy(1, sc.dAttention, &sc.dStream)                    // dMid = dStream + LN2's dx
             // Attention branch. dProj = keep·dMid.
             do {
                 let dProj = branchGradient(sc.dStream, keep: blk.keepAttention, tokens: rows, scratch: &sc.dBranch)
-                K.matmul(dProj, blk.attention, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(4)].grad)
-                K.columnSums(dProj, accumulate: true, into: &parameters[slot(5)].grad)
-                Linear<K>.inputGradient(dProj, weight: w(4), into: &sc.dAttention)
+                parameters.withGradients(slot(.projWeight), slot(.projBias)) { dW, dB in
+                    Linear<K>.parameterGradients(dProj, x: blk.attention, dWeight: &dW, dBias: &dB)
+                }
+                Linear<K>.inputGradient(dProj, weight: w(.projWeight), into: &sc.dAttention)
             }
             K.attentionBackward(sc.dAttention, qkv: blk.qkv, out: blk.attention, logSumExp: blk.logSumExp,
                                 heads: c.heads, scale: scale, into: &ws.dQKV)
-            K.matmul(ws.dQKV, blk.ln1, layout: .tn, bias: nil, accumulate: true, into: &parameters[slot(2)].grad)
-            K.columnSums(ws.dQKV, accumulate: true, into: &parameters[slot(3)].grad)
+            parameters.withGradients(slot(.qkvWeight), slot(.qkvBias)) { dW, dB in
+                Linear<K>.parameterGradients(ws.dQKV, x: blk.ln1, dWeight: &dW, dBias: &dB)
+            }
             let full = ws.scratch
-            Linear<K>.inputGradient(ws.dQKV, weight: w(2), into: &full.dNormed)
-            let w0 = w(0), x = ws.stream[l]
+            Linear<K>.inputGradient(ws.dQKV, weight: w(.qkvWeight), into: &full.dNormed)
+            let norm1Weight = w(.norm1Weight), x = ws.stream[l]
             // dx = dMid (on the rows the residual carried) + LN1's dx (every row). In a block of
             // every token `sc` is `full` and dMid is already in `full.dStream`; in the CLS-only
             // block LN1's dx goes straight into `full.dStream` and the CLS rows of dMid are added.
             func layerNorm1Backward(into dx: inout Tensor) {
-                parameters.withGradients(slot(0), slot(1)) { dW, dB in
-                    K.layerNormBackward(full.dNormed, x, weight: w0, mean: blk.mean1, rstd: blk.rstd1, dx: &dx,
+                parameters.withGradients(slot(.norm1Weight), slot(.norm1Bias)) { dW, dB in
+                    K.layerNormBackward(full.dNormed, x, weight: norm1Weight, mean: blk.mean1, rstd: blk.rstd1, dx: &dx,
                                         dWeight: &dW, dBias: &dB)
                 }
             }
