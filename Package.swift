@@ -79,8 +79,8 @@ let package = Package(
         .target(
             name: "KernelCheck", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore"],
             swiftSettings: fast),
-        .target(name: "DINOPlot", swiftSettings: fast),
-        .target(name: "DINOData", dependencies: ["DINOCore", "DINOPlot", "CLibPNG", "CZlib"], swiftSettings: fast),
+        .target(name: "DINOPlot", dependencies: ["DINOCore"], swiftSettings: fast),
+        .target(name: "DINOData", dependencies: ["DINOCore", "CLibPNG", "CZlib"], swiftSettings: fast),
         .target(
             name: "DINOModel", dependencies: ["DINOCore", "ReferenceCore", "SIMDCore", "DINOData", "DINOPlot"],
             swiftSettings: fast),

@@ -1,23 +1,23 @@
 import CZlib
 import Foundation
 
-/// gzip (RFC 1952) by hand around zlib's raw inflate: the member header is parsed here, byte by
-/// byte, so every optional field is understood and every failure names the file and the offset;
-/// zlib only inflates the DEFLATE stream (RFC 1951). The trailer's CRC-32 and length are checked.
+/// gzip (RFC 1952) through zlib's own gzip mode (`inflateInit2` with 16 + MAX_WBITS): zlib parses
+/// every member header (FEXTRA, FNAME, FCOMMENT, FHCRC), inflates the DEFLATE data and checks the
+/// trailer's CRC-32 and length. This file adds what zlib leaves to its caller: concatenated
+/// members, trailing bytes that are not a member, and messages that name the file and say what
+/// is wrong in words rather than zlib's status codes.
 public enum Gzip {
     /// Header flags (RFC 1952 §2.3.1).
     static let ftext: UInt8 = 1, fhcrc: UInt8 = 2, fextra: UInt8 = 4, fname: UInt8 = 8, fcomment: UInt8 = 16
 
-    /// What a member header said.
+    /// What a member header said (zlib's `gz_header`, as Swift values).
     public struct Header: Sendable, Equatable {
         public var modificationTime: UInt32 = 0
         public var extra: [UInt8]?
         public var fileName: String?
         public var comment: String?
-        /// True when the header carried a CRC16 (FHCRC) and it matched.
+        /// True when the header carried a CRC16 (FHCRC); zlib checks it and fails on a mismatch.
         public var headerCRCChecked = false
-        /// Offset of the DEFLATE data.
-        public var dataOffset = 0
     }
 
     /// True when `bytes` start with the gzip magic number 1f 8b.
@@ -26,69 +26,12 @@ public enum Gzip {
             && bytes[bytes.index(after: bytes.startIndex)] == 0x8B
     }
 
-    /// Parses the member header starting at `offset`.
-    /// - Throws: ``DataError`` for a wrong magic number, an unknown method, reserved flags, a
-    ///   header cut short, or a header CRC that does not match.
-    public static func parseHeader(_ bytes: [UInt8], at offset: Int = 0, name: String) throws -> Header {
-        var p = offset
-        func need(_ n: Int, _ what: String) throws {
-            guard p + n <= bytes.count else {
-                throw DataError(name, "corrupt gzip: file ends inside the header (\(what) at byte \(p))")
-            }
-        }
-        try need(10, "fixed 10-byte header")
-        guard bytes[p] == 0x1F, bytes[p + 1] == 0x8B else {
-            throw DataError(
-                name,
-                String(
-                    format: "not gzip: magic number %02x %02x at byte %d, expected 1f 8b",
-                    bytes[p], bytes[p + 1], p))
-        }
-        guard bytes[p + 2] == 8 else {
-            throw DataError(name, "corrupt gzip: compression method \(bytes[p + 2]), only 8 (deflate) exists")
-        }
-        let flags = bytes[p + 3]
-        guard flags & 0xE0 == 0 else {
-            throw DataError(
-                name, String(format: "corrupt gzip: reserved header flag bits set (flags %02x)", flags))
-        }
-        var header = Header()
-        header.modificationTime =
-            UInt32(bytes[p + 4]) | UInt32(bytes[p + 5]) << 8 | UInt32(bytes[p + 6]) << 16
-            | UInt32(bytes[p + 7]) << 24
-        p += 10  // ID1 ID2 CM FLG MTIME(4) XFL OS
-        if flags & fextra != 0 {
-            try need(2, "FEXTRA length")
-            let length = Int(bytes[p]) | Int(bytes[p + 1]) << 8
-            p += 2
-            try need(length, "FEXTRA field of \(length) bytes")
-            header.extra = Array(bytes[p..<p + length])
-            p += length
-        }
-        func zeroTerminated(_ what: String) throws -> String {
-            guard let end = bytes[p...].firstIndex(of: 0) else {
-                throw DataError(name, "corrupt gzip: \(what) starting at byte \(p) has no terminating zero")
-            }
-            // ISO 8859-1 (Latin-1) per the RFC.
-            let text = String(bytes[p..<end].map { Character(Unicode.Scalar($0)) })
-            p = end + 1
-            return text
-        }
-        if flags & fname != 0 { header.fileName = try zeroTerminated("FNAME") }
-        if flags & fcomment != 0 { header.comment = try zeroTerminated("FCOMMENT") }
-        if flags & fhcrc != 0 {
-            try need(2, "FHCRC")
-            let stored = UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8
-            let actual = UInt16(truncatingIfNeeded: crc32Of(bytes[offset..<p]))
-            guard stored == actual else {
-                throw DataError(
-                    name, String(format: "corrupt gzip: header CRC16 %04x, computed %04x", stored, actual))
-            }
-            header.headerCRCChecked = true
-            p += 2
-        }
-        header.dataOffset = p
-        return header
+    /// The header of the first member.
+    /// - Throws: ``DataError`` for anything ``decompress(_:name:)`` would reject in that member.
+    public static func header(of bytes: [UInt8], name: String) throws -> Header {
+        guard !bytes.isEmpty else { throw DataError(name, "not gzip: the file is empty") }
+        var output: [UInt8] = []
+        return try inflateMember(bytes, at: 0, appendingTo: &output, name: name).header
     }
 
     /// Decompresses every member of a gzip file (concatenated members are concatenated).
@@ -97,7 +40,6 @@ public enum Gzip {
     public static func decompress(_ bytes: [UInt8], name: String) throws -> [UInt8] {
         guard !bytes.isEmpty else { throw DataError(name, "not gzip: the file is empty") }
         var output: [UInt8] = []
-        var offset = 0
         // ISIZE of a single member gives the output size (mod 2³²): a good first capacity. A
         // corrupt file can claim anything, so trust it only up to DEFLATE's best ratio (1032:1).
         if bytes.count >= 18 {
@@ -106,45 +48,14 @@ public enum Gzip {
                 Int(bytes[n - 4]) | Int(bytes[n - 3]) << 8 | Int(bytes[n - 2]) << 16 | Int(bytes[n - 1]) << 24
             output.reserveCapacity(min(isize, 1032 * n))
         }
-        var member = 0
+        var offset = 0
         while offset < bytes.count {
-            if member > 0 && !isGzip(bytes[offset...]) {
+            if offset > 0 && !isGzip(bytes[offset...]) {
                 throw DataError(
                     name,
-                    "corrupt gzip: \(bytes.count - offset) bytes after the last member at byte \(offset) are not a gzip member"
-                )
+                    "corrupt gzip: \(bytes.count - offset) bytes after the last member at byte \(offset) are not a gzip member")
             }
-            let header = try parseHeader(bytes, at: offset, name: name)
-            let start = output.count
-            let consumed = try inflateRaw(bytes, from: header.dataOffset, appendingTo: &output, name: name)
-            let trailer = header.dataOffset + consumed
-            guard trailer + 8 <= bytes.count else {
-                throw DataError(
-                    name,
-                    "truncated gzip: the 8-byte CRC-32/ISIZE trailer is missing (file ends at byte \(bytes.count))"
-                )
-            }
-            func le32(_ i: Int) -> UInt32 {
-                UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(
-                    bytes[i + 3]) << 24
-            }
-            let crc = crc32Of(output[start...])
-            guard le32(trailer) == crc else {
-                throw DataError(
-                    name,
-                    String(
-                        format: "corrupt gzip: CRC-32 of the data is %08x, trailer says %08x", crc,
-                        le32(trailer)))
-            }
-            let length = UInt32(truncatingIfNeeded: output.count - start)
-            guard le32(trailer + 4) == length else {
-                throw DataError(
-                    name,
-                    "corrupt gzip: \(output.count - start) bytes inflated, trailer ISIZE says \(le32(trailer + 4))"
-                )
-            }
-            offset = trailer + 8
-            member += 1
+            offset += try inflateMember(bytes, at: offset, appendingTo: &output, name: name).consumed
         }
         return output
     }
@@ -158,45 +69,96 @@ public enum Gzip {
         return Array(bytes).withUnsafeBufferPointer(crc)
     }
 
-    /// Inflates raw DEFLATE data starting at `from`, appending to `output`; returns the number
-    /// of compressed bytes consumed.
-    private static func inflateRaw(
-        _ bytes: [UInt8], from: Int, appendingTo output: inout [UInt8], name: String
-    ) throws -> Int {
+    /// Inflates the member starting at `offset` with zlib's gzip wrapper, appending to `output`;
+    /// returns its header and the number of bytes the member took (header, data and trailer).
+    private static func inflateMember(
+        _ bytes: [UInt8], at offset: Int, appendingTo output: inout [UInt8], name: String
+    ) throws -> (header: Header, consumed: Int) {
+        guard bytes.count - offset >= 2, bytes[offset] == 0x1F, bytes[offset + 1] == 0x8B else {
+            let shown = bytes[offset...].prefix(2).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw DataError(name, "not gzip: magic number \(shown) at byte \(offset), expected 1f 8b")
+        }
         var stream = z_stream()
-        // windowBits -15: a raw DEFLATE stream, no zlib or gzip wrapper (we parsed that ourselves).
-        guard inflateInit2_(&stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        // windowBits 16 + 15: a gzip wrapper around DEFLATE with the largest window.
+        guard inflateInit2_(&stream, 16 + MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError(name, "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
+        // Buffers zlib fills with the optional header fields (longer ones are cut, not overrun).
+        var extra = [UInt8](repeating: 0, count: 65_535), fileName = [UInt8](repeating: 0, count: 4096)
+        var comment = [UInt8](repeating: 0, count: 4096)
         var chunk = [UInt8](repeating: 0, count: 1 << 18)
-        return try bytes.withUnsafeBufferPointer { input -> Int in
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + from)
-            stream.avail_in = UInt32(min(input.count - from, Int(UInt32.max)))
-            while true {
-                let status = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = UInt32(out.count)
-                    return inflate(&stream, Z_NO_FLUSH)
-                }
-                let produced = chunk.count - Int(stream.avail_out)
-                output.append(contentsOf: chunk[0..<produced])
-                switch status {
-                case Z_STREAM_END:
-                    return Int(stream.total_in)
-                case Z_OK:
-                    continue
-                case Z_BUF_ERROR where stream.avail_in == 0:
-                    throw DataError(
-                        name,
-                        "truncated gzip: compressed data ends after \(stream.total_in) bytes, before the end of the DEFLATE stream (\(output.count) bytes inflated so far)"
-                    )
-                default:
-                    let message = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                    throw DataError(
-                        name, "corrupt gzip: \(message) (after \(stream.total_in) compressed bytes)")
+        let start = output.count
+        return try bytes.withUnsafeBufferPointer { input in
+            try extra.withUnsafeMutableBufferPointer { extraBuffer in
+                try fileName.withUnsafeMutableBufferPointer { nameBuffer in
+                    try comment.withUnsafeMutableBufferPointer { commentBuffer in
+                        var head = gz_header()
+                        head.extra = extraBuffer.baseAddress
+                        head.extra_max = UInt32(extraBuffer.count)
+                        head.name = nameBuffer.baseAddress
+                        head.name_max = UInt32(nameBuffer.count)
+                        head.comment = commentBuffer.baseAddress
+                        head.comm_max = UInt32(commentBuffer.count)
+                        inflateGetHeader(&stream, &head)
+                        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + offset)
+                        stream.avail_in = UInt32(min(input.count - offset, Int(UInt32.max)))
+                        while true {
+                            let status = chunk.withUnsafeMutableBufferPointer { out -> Int32 in
+                                stream.next_out = out.baseAddress
+                                stream.avail_out = UInt32(out.count)
+                                return inflate(&stream, Z_NO_FLUSH)
+                            }
+                            output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+                            switch status {
+                            case Z_STREAM_END:
+                                var header = Header(modificationTime: UInt32(head.time))
+                                func text(_ b: UnsafeMutableBufferPointer<UInt8>) -> String {
+                                    let end = b.firstIndex(of: 0) ?? b.count
+                                    return String(b[0..<end].map { Character(Unicode.Scalar($0)) })   // Latin-1
+                                }
+                                if bytes[offset + 3] & fextra != 0 {
+                                    header.extra = Array(extraBuffer[0..<min(Int(head.extra_len), extraBuffer.count)])
+                                }
+                                if bytes[offset + 3] & fname != 0 { header.fileName = text(nameBuffer) }
+                                if bytes[offset + 3] & fcomment != 0 { header.comment = text(commentBuffer) }
+                                header.headerCRCChecked = head.hcrc != 0
+                                return (header, Int(stream.total_in))
+                            case Z_OK:
+                                continue
+                            case Z_BUF_ERROR where stream.avail_in == 0:
+                                let place = head.done == 0 ? "inside the member header" : "before the end of the member"
+                                throw DataError(
+                                    name,
+                                    "truncated gzip: the file ends \(place), after \(stream.total_in) bytes of it "
+                                        + "(\(output.count - start) bytes inflated so far)")
+                            default:
+                                throw DataError(name, describe(stream.msg, status: status, member: bytes[offset...]))
+                            }
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    /// zlib's message for a failed inflate, in the words of RFC 1952.
+    private static func describe(_ message: UnsafePointer<CChar>?, status: Int32, member: ArraySlice<UInt8>) -> String {
+        let zlib = message.map { String(cString: $0) } ?? "zlib error \(status)"
+        let m = member.startIndex
+        switch zlib {
+        case "unknown compression method" where member.count > 2:
+            return "corrupt gzip: compression method \(member[m + 2]), only 8 (deflate) exists"
+        case "unknown header flags set" where member.count > 3:
+            return String(format: "corrupt gzip: reserved header flag bits set (flags %02x)", member[m + 3])
+        case "header crc mismatch":
+            return "corrupt gzip: the header CRC16 does not match the header"
+        case "incorrect data check":
+            return "corrupt gzip: the CRC-32 of the data does not match the trailer's"
+        case "incorrect length check":
+            return "corrupt gzip: the inflated length does not match the trailer's ISIZE"
+        default:
+            return "corrupt gzip: \(zlib)"
         }
     }
 

@@ -1,6 +1,5 @@
 import CLibPNG
 import DINOCore
-import DINOPlot
 import Foundation
 
 /// A picture as the network sees it: `channels` planes (1 = gray, 3 = RGB) of `height × width`
@@ -251,8 +250,8 @@ extension Image {
     public func writePNG(_ path: String) throws {
         let data = try encodePNG()
         do {
-            try atomicWrite(data, to: path)
-        } catch let error as PlotError {
+            try Files.atomicWrite(data, to: path)
+        } catch let error as FileError {
             throw DataError(path, "cannot write the PNG: \(error.description)")
         }
     }

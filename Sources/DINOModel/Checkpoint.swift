@@ -1,5 +1,4 @@
 import DINOCore
-import DINOPlot
 import Foundation
 
 /// Everything saved at the end of an epoch: both networks under the official state-dict names,
@@ -57,7 +56,7 @@ public struct Checkpoint {
     public func save(run: String) throws {
         let final = run + "/checkpoint", temporary = run + "/checkpoint.tmp", previous = run + "/checkpoint.old"
         let fm = FileManager.default
-        try Gnuplot.ensureDirectory(run)
+        try Files.ensureDirectory(run)
         try? fm.removeItem(atPath: temporary)
         do { try writeFiles(into: temporary) } catch {
             try? fm.removeItem(atPath: temporary)      // a full disk keeps the last good checkpoint, and its room
@@ -84,7 +83,7 @@ public struct Checkpoint {
         try Safetensors.write(optimizer, metadata: meta, to: temporary + "/optimizer.safetensors")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try atomicWrite(encoder.encode(State(epoch: epoch, config: config, steps: steps, epochs: epochs, evaluations: evaluations)),
+        try Files.atomicWrite(encoder.encode(State(epoch: epoch, config: config, steps: steps, epochs: epochs, evaluations: evaluations)),
                         to: temporary + "/state.json")
     }
 

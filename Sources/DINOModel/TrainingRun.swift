@@ -39,10 +39,10 @@ public struct TrainingRun {
         } else if resume {
             // Stopped before its first checkpoint: the run starts from its beginning, same config.
             say("\(folder) has no checkpoint yet: starting the run from its beginning with its saved config")
-            try atomicWrite(config.encoded(), to: folder + "/config.json")
+            try Files.atomicWrite(config.encoded(), to: folder + "/config.json")
             try writeLogs(trainer)
         } else {
-            try atomicWrite(config.encoded(), to: folder + "/config.json")
+            try Files.atomicWrite(config.encoded(), to: folder + "/config.json")
             try writeLogs(trainer)
         }
         let total = trainer.totalIterations, epochCount = trainer.epochCount
@@ -93,9 +93,9 @@ public struct TrainingRun {
         let test = try DataSources.load(config.dataset, split: .test)
         var trainer = try SupervisedTrainer<K>(config: config, train: train, test: test, scenes: scenes)
         try prepareFolder()
-        try atomicWrite(config.encoded(), to: folder + "/config.json")
-        try atomicWrite("", to: folder + "/log.jsonl")
-        try atomicWrite("", to: folder + "/epochs.jsonl")
+        try Files.atomicWrite(config.encoded(), to: folder + "/config.json")
+        try Files.atomicWrite("", to: folder + "/log.jsonl")
+        try Files.atomicWrite("", to: folder + "/epochs.jsonl")
         let total = trainer.totalIterations, epochCount = trainer.epochCount
         say("training \(config.name) (supervised): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
             + "batch \(config.batchSize), 1 crop, lr \(String(format: "%.2g", config.scaledLR)), \(K.self) on \(Threads.count) thread(s)")
@@ -149,7 +149,7 @@ public struct TrainingRun {
     /// Creates the run folder, or checks that an existing one may be used: resuming, or
     /// `overwrite` (which deletes its checkpoints), or a folder that holds no run.
     private func prepareFolder() throws {
-        try Gnuplot.ensureDirectory(folder)
+        try Files.ensureDirectory(folder)
         guard !resume else { return }
         let fm = FileManager.default
         let marks = ["config.json", "checkpoint", "checkpoint.old"].filter { fm.fileExists(atPath: folder + "/" + $0) }
@@ -169,9 +169,9 @@ public struct TrainingRun {
     }
 
     private func writeLogs<K>(_ t: DINOTrainer<K>) throws {
-        try atomicWrite(t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"), to: folder + "/log.jsonl")
-        try atomicWrite(t.epochs.map(jsonLine).joined(separator: "\n") + (t.epochs.isEmpty ? "" : "\n"), to: folder + "/epochs.jsonl")
-        try atomicWrite(t.evaluations.map { jsonLine($0) + "\n" }.joined(), to: folder + "/evals.jsonl")
+        try Files.atomicWrite(t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"), to: folder + "/log.jsonl")
+        try Files.atomicWrite(t.epochs.map(jsonLine).joined(separator: "\n") + (t.epochs.isEmpty ? "" : "\n"), to: folder + "/epochs.jsonl")
+        try Files.atomicWrite(t.evaluations.map { jsonLine($0) + "\n" }.joined(), to: folder + "/evals.jsonl")
     }
 }
 

@@ -1,3 +1,4 @@
+import DINOCore
 import Foundation
 
 /// Columns of numbers for one chart: the `.dat` file gnuplot reads. Rows may be grouped into
@@ -146,9 +147,9 @@ public enum Gnuplot {
     /// Writes a chart from a hand-written gnuplot script (which must write `NAME.png`).
     @discardableResult
     public static func write(_ name: String, in directory: String, dat: String, script: String) throws -> PlotResult {
-        try ensureDirectory(directory)
-        try atomicWrite(dat, to: directory + "/" + name + ".dat")
-        try atomicWrite(script, to: directory + "/" + name + ".gp")
+        try Files.ensureDirectory(directory)
+        try Files.atomicWrite(dat, to: directory + "/" + name + ".dat")
+        try Files.atomicWrite(script, to: directory + "/" + name + ".gp")
         return render(name, in: directory)
     }
 
@@ -176,36 +177,6 @@ public enum Gnuplot {
         return PlotResult(directory: directory, name: name, problem: nil)
     }
 
-    public static func ensureDirectory(_ directory: String) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), !isFolder.boolValue {
-            throw PlotError(description: "\(directory): exists and is not a folder")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw PlotError(description: "\(directory): cannot create the output folder (\(error.localizedDescription))")
-        }
-        guard FileManager.default.isWritableFile(atPath: directory) else {
-            throw PlotError(description: "\(directory): the output folder is not writable")
-        }
-    }
-}
-
-/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half
-/// a file and an earlier version survives a failed write.
-public func atomicWrite(_ text: String, to path: String) throws {
-    try atomicWrite(Data(text.utf8), to: path)
-}
-
-public func atomicWrite(_ data: Data, to path: String) throws {
-    let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-    guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-        throw PlotError(description: "\(path): cannot write (is the folder writable?)")
-    }
-    if rename(temporary, path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(atPath: temporary)
-        throw PlotError(description: "\(path): cannot replace the file (\(reason))")
-    }
+    /// Kept for the lessons' picture sheets; the implementation is `Files.ensureDirectory`.
+    public static func ensureDirectory(_ directory: String) throws { try Files.ensureDirectory(directory) }
 }
