@@ -18,13 +18,13 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(idx png safetensors config golden)
 SCRATCH=.build-fuzz
-swift build -c release --scratch-path "$SCRATCH" --target DINOModel -Xswiftc -sanitize=fuzzer,address >/dev/null
+swift build -c release --scratch-path "$SCRATCH" --target KernelCheck -Xswiftc -sanitize=fuzzer,address >/dev/null
 LINKLOG="$SCRATCH/link.log"
 : > "$LINKLOG"
 OUT="$SCRATCH/release"
 objects=$(ls "$OUT"/DINOCore.build/*.o "$OUT"/ReferenceCore.build/*.o "$OUT"/SIMDCore.build/*.o \
              "$OUT"/SIMDCoreAVX2.build/*.o "$OUT"/SIMDCoreAVX512.build/*.o "$OUT"/SIMDCoreAVX512OnAVX2.build/*.o "$OUT"/DINOData.build/*.o \
-             "$OUT"/DINOPlot.build/*.o "$OUT"/DINOModel.build/*.o)
+             "$OUT"/DINOPlot.build/*.o "$OUT"/DINOModel.build/*.o "$OUT"/KernelCheck.build/*.o)
 failed=0
 for t in "${TARGETS[@]}"; do
     exe="$SCRATCH/fuzz-$t"

@@ -5,11 +5,13 @@
 // ways (finite differences, reference vs SIMD, PyTorch's golden vectors), the speed of both cores,
 // and the last block's CLS attention drawn over a Fashion-MNIST item and a photograph.
 // Run: swift run -c release lesson06-vit   (about 30 s; --quick: about 5 s)
+import Benchmarks
 import DINOCore
 import DINOData
 import DINOLesson
 import DINOModel
 import DINOPlot
+import KernelCheck
 import Foundation
 import ReferenceCore
 import SIMDCore

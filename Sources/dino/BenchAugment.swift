@@ -3,6 +3,7 @@ import DINOCore
 import DINOData
 import DINOPlot
 import Foundation
+import Benchmarks
 import KernelCheck
 
 /// `dino bench augment`: multi-crop augmentation throughput in crops per second, so we know the

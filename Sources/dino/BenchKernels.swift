@@ -2,6 +2,7 @@ import ArgumentParser
 import DINOCore
 import DINOPlot
 import Foundation
+import Benchmarks
 import KernelCheck
 import SIMDCore
 

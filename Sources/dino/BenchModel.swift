@@ -2,6 +2,7 @@ import ArgumentParser
 import DINOCore
 import DINOModel
 import Foundation
+import Benchmarks
 import KernelCheck
 
 /// `dino bench model`: ViT + head forward + backward on both cores, side by side.

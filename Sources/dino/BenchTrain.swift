@@ -4,6 +4,7 @@ import DINOData
 import DINOModel
 import DINOPlot
 import Foundation
+import Benchmarks
 import KernelCheck
 import SIMDCore
 

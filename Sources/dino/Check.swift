@@ -1,6 +1,7 @@
 import ArgumentParser
 import DINOCore
 import Foundation
+import Benchmarks
 import KernelCheck
 import SIMDCore
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import DINOCore
 import DINOModel
 import Foundation
+import KernelCheck
 import ReferenceCore
 import SIMDCore
 

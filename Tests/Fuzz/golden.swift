@@ -1,6 +1,7 @@
 // libFuzzer target: a golden-vector case file (dino verify), read from a scratch file as the
 // runner reads it.
 import DINOModel
+import KernelCheck
 import Foundation
 
 let scratch = NSTemporaryDirectory() + "dino-fuzz-golden-\(getpid())"

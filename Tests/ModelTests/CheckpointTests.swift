@@ -1,5 +1,6 @@
 import DINOCore
 import DINOModel
+import KernelCheck
 import Foundation
 import ReferenceCore
 import Testing

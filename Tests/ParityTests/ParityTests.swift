@@ -1,4 +1,5 @@
 import DINOCore
+import Benchmarks
 import KernelCheck
 import SIMDCore
 import Testing

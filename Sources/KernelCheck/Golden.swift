@@ -1,4 +1,5 @@
 import DINOCore
+import DINOModel
 import Foundation
 
 /// Numbers with a shape, in Double: golden values are float32 printed with 9 digits (exact in

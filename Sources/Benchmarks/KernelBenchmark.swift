@@ -1,5 +1,6 @@
 import DINOCore
 import Foundation
+import KernelCheck
 import ReferenceCore
 import SIMDCore
 
