@@ -249,10 +249,14 @@ public struct BenchResult: Sendable {
     public var gflops: Double?
     public var speedup: Double? { referenceMs.map { $0 / simdMs } }
 
+    /// One JSON object (one line): the fields above; what was not measured is left out.
     public var json: String {
-        func num(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "null" }
-        return "{\"op\": \"\(op)\", \"shape\": \"\(shape)\", \"threads\": \(threads), \"reference_ms\": \(num(referenceMs)), "
-            + "\"simd_ms\": \(num(simdMs)), \"speedup\": \(num(speedup)), \"gflops\": \(num(gflops))}"
+        struct Line: Encodable {
+            var op: String, shape: String, threads: Int
+            var reference_ms: Double?, simd_ms: Double, speedup: Double?, gflops: Double?
+        }
+        return jsonLine(Line(op: op, shape: shape, threads: threads, reference_ms: referenceMs, simd_ms: simdMs,
+                             speedup: speedup, gflops: gflops))
     }
 }
 
@@ -292,4 +296,12 @@ public var isOptimizedBuild: Bool {
     #else
     return true
     #endif
+}
+
+/// `value` as one line of JSON with sorted keys (a `nil` field is left out: not measured).
+func jsonLine<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import DINOCore
 import Foundation
 import SIMDCore
@@ -45,15 +46,17 @@ struct DINOCommand: ParsableCommand {
     }
 }
 
-/// A comma-separated `--threads` list such as "1,2" (benchmarks and checks run once per entry).
-/// Every entry must be a thread count in 1...64: "1,x" is refused, not read as "1".
-func threadList(_ text: String) throws -> [Int] {
-    let counts = text.split(separator: ",", omittingEmptySubsequences: false)
-        .map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !counts.isEmpty, counts.allSatisfy({ $0.map { (1...64).contains($0) } ?? false }) else {
-        throw ValidationError("--threads: expected a list of thread counts in 1...64 like 1,2, got '\(text)'")
+/// Runs something of the Benchmarks target; its usage errors become this tool's usage errors
+/// (exit status 64 and the help line), its failures stay failures (exit status 1).
+func forwardingUsageErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as BenchmarkError where error.kind == .usage {
+        throw ValidationError(error.description)
     }
-    return counts.map { $0! }
+}
+
+/// A comma-separated `--threads` list such as "1,2", as a usage error when it is not one.
+func threadList(_ text: String) throws -> [Int] {
+    try forwardingUsageErrors { try Benchmarks.threadList(text) }
 }
 
 /// `--threads` shared by every subcommand that runs the SIMD core.
