@@ -7,10 +7,11 @@
 ///
 /// Conventions, for every requirement:
 /// - Tensors are row-major; a kernel sees a tensor as a matrix `[rows, cols]` (see ``Tensor``).
-/// - Outputs are `inout` and must already have the right element count (shapes are checked
-///   with a message naming the op). Outputs are overwritten unless the requirement says
-///   *accumulate*: parameter gradients accumulate (`+=`) because the student runs the global
-///   and local crops through the same weights in separate passes.
+/// - Outputs are `inout` and must already have the right element count (shapes and arguments
+///   are checked once for both cores, by the requirement's ``KernelContract`` function in
+///   `Contracts.swift`, with a message naming the op). Outputs are overwritten unless the
+///   requirement says *accumulate*: parameter gradients accumulate (`+=`) because the student
+///   runs the global and local crops through the same weights in separate passes.
 /// - Inputs and outputs never alias unless the requirement says so.
 public typealias KernelSet = LinearAlgebraKernels & ElementwiseKernels & RowKernels
     & NormalizationKernels & OptimizerKernels & ModelKernels

@@ -44,10 +44,6 @@ typealias UV = SIMD8<UInt32>
 /// Eight floats, whatever the build: the 8×8 transposes of the GEMM packing work on these.
 public typealias F8 = SIMD8<Float>
 
-@inline(__always) func check(_ condition: Bool, _ message: @autoclosure () -> String) {
-    precondition(condition, message())
-}
-
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> F8 {
     UnsafeRawPointer(p).loadUnaligned(as: F8.self)
 }
