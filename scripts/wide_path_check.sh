@@ -10,14 +10,14 @@ dir="${1:-.build/release}/SIMDCoreAVX512.build"
 command -v objdump >/dev/null || { echo "wide path check: objdump not found (apt-get install binutils)"; exit 1; }
 fail=0
 printf '%-18s %10s %10s\n' "object" "zmm FMAs" "ymm FMAs"
-for f in GemmMicroKernel Softmax LayerNorm Elementwise BatchNorm Optimizer Attention; do
+for f in GemmMicroKernel RowKernels LayerNorm Elementwise BatchNorm Optimizer Attention; do
   asm=$(objdump -d --no-show-raw-insn "$dir/$f.swift.o")
   z=$(grep -cE 'vfn?m(add|sub)[0-9a-z]*ps.*zmm' <<<"$asm" || true)
   y=$(grep -cE 'vfn?m(add|sub)[0-9a-z]*ps.*ymm' <<<"$asm" || true)
   note=""
   case $f in
     GemmMicroKernel) [ "$z" -eq 16 ] && [ "$y" -eq 0 ] || { note="  FAIL: expected 16 zmm FMAs (8x32 tile) and no ymm"; fail=1; } ;;
-    Softmax|LayerNorm|Elementwise) [ "$z" -gt 0 ] && [ "$y" -eq 0 ] || { note="  FAIL: expected only zmm FMAs"; fail=1; } ;;
+    RowKernels|LayerNorm|Elementwise) [ "$z" -gt 0 ] && [ "$y" -eq 0 ] || { note="  FAIL: expected only zmm FMAs"; fail=1; } ;;
     Attention) note="  (8-float tiles by design: its FMAs stay ymm)" ;;
   esac
   printf '%-18s %10d %10d%s\n' "$f" "$z" "$y" "$note"

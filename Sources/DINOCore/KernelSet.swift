@@ -7,11 +7,31 @@
 ///
 /// Conventions, for every requirement:
 /// - Tensors are row-major; a kernel sees a tensor as a matrix `[rows, cols]` (see ``Tensor``).
-/// - Outputs are `inout` and must already have the right element count (shapes are checked
-///   with a message naming the op). Outputs are overwritten unless the requirement says
-///   *accumulate*: parameter gradients accumulate (`+=`) because the student runs the global
-///   and local crops through the same weights in separate passes.
+/// - Outputs are `inout` and must already have the right element count (shapes and arguments
+///   are checked once for both cores, by the requirement's ``KernelContract`` function in
+///   `Contracts.swift`, with a message naming the op). Outputs are overwritten unless the
+///   requirement says *accumulate*: parameter gradients accumulate (`+=`) because the student
+///   runs the global and local crops through the same weights in separate passes.
 /// - Inputs and outputs never alias unless the requirement says so.
+///
+/// Where each group's two twins are: the same file name in `Sources/ReferenceCore/` and in
+/// `Sources/SIMDCoreAVX2/` (which `Sources/SIMDCoreAVX512/` and `Sources/SIMDCoreAVX512OnAVX2/`
+/// link to; `Sources/SIMDCore/SIMDKernels.swift` picks a build per call).
+///
+/// | group | requirements | ReferenceCore | SIMDCoreAVX2 |
+/// | --- | --- | --- | --- |
+/// | contracts | the argument checks of every requirement (``KernelContract``) | `DINOCore/Contracts.swift` | `DINOCore/Contracts.swift` (the same, shared) |
+/// | matmul | ``LinearAlgebraKernels``: matmul | `Matmul.swift` | `Matmul.swift`, with `GemmDriver.swift`, `GemmPacking.swift`, `GemmMicroKernel.swift` |
+/// | elementwise | ``ElementwiseKernels``: add, scale, axpy, addRow, gelu, geluBackward | `Elementwise.swift` | `Elementwise.swift` |
+/// | row kernels | ``RowKernels``: softmax, logSoftmax, rowEntropy, rowCrossEntropy, softmaxCrossEntropy, l2Normalize, rowSums, columnSums | `RowKernels.swift` | `RowKernels.swift` |
+/// | layer norm | ``NormalizationKernels``: layerNorm, layerNormBackward | `LayerNorm.swift` | `LayerNorm.swift` |
+/// | batch norm | ``NormalizationKernels``: batchNorm, batchNormBackward | `BatchNorm.swift` | `BatchNorm.swift` |
+/// | optimiser | ``OptimizerKernels``: emaUpdate, adamWStep, sumOfSquares | `Optimizer.swift` | `Optimizer.swift` |
+/// | attention | ``ModelKernels``: attention, attentionBackward, attentionProbabilities | `Attention.swift` | `Attention.swift` |
+/// | patch embedding | ``ModelKernels``: patchEmbed, patchEmbedBackward | `PatchEmbed.swift` | `PatchEmbed.swift` |
+/// | position embedding | ``ModelKernels``: resamplePositionEmbedding, resamplePositionEmbeddingBackward | `PositionEmbedding.swift` | `PositionEmbedding.swift` |
+/// | weight norm | ``ModelKernels``: weightNorm, weightNormBackward, l2NormalizeBackward | `WeightNorm.swift` | `WeightNorm.swift` |
+/// | the core itself | the conformance, shared helpers | `ReferenceKernels.swift` | `SIMDKernels.swift` (lane types, loads, row splitting), `VectorMath.swift` (expV, logV), `Peak.swift` (the FMA ceiling, no kernel); `dot`, `sum` and `forEachRow` are in `RowKernels.swift`, `forEachLane` in `Elementwise.swift` |
 public typealias KernelSet = LinearAlgebraKernels & ElementwiseKernels & RowKernels
     & NormalizationKernels & OptimizerKernels & ModelKernels
 

@@ -137,20 +137,3 @@ public enum Bicubic {
         return (index, [weight(t + 1), weight(t), weight(1 - t), weight(2 - t)])
     }
 }
-
-/// The shapes of an attention call, checked the same way by both cores: `qkv` is `[B, N, 3C]`
-/// with `heads` dividing C. Returns B, N, C and Dh = C/heads; stops with a message naming `op`.
-public func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int, n: Int, c: Int, dh: Int) {
-    precondition(qkv.shape.count == 3 && qkv.shape[2] % 3 == 0, "\(op): qkv must be [B, N, 3C], got \(qkv.shape)")
-    let c = qkv.shape[2] / 3
-    precondition(heads >= 1 && c % heads == 0, "\(op): \(heads) heads do not divide the width \(c)")
-    return (qkv.shape[0], qkv.shape[1], c, c / heads)
-}
-
-/// The query count Q of an attention output `[B, Q, C]` (1 ≤ Q ≤ N), or a precondition failure
-/// naming the shapes.
-public func attentionQueries(_ out: Tensor, batch: Int, tokens n: Int, width c: Int, _ what: String) -> Int {
-    precondition(out.shape.count == 3 && out.shape[0] == batch && out.shape[2] == c && (1...n).contains(out.shape[1]),
-                 "\(what) is \(out.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
-    return out.shape[1]
-}

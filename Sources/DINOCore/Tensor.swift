@@ -64,14 +64,6 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Tensor {
-    /// Checks that two shapes agree, with a message naming the operation.
-    @inline(__always)
-    public static func expect(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-        precondition(condition(), message())
-    }
-}
-
-extension Tensor {
     /// Rows `range` of the matrix view, as a new `[range.count, cols]` tensor (a copy).
     public func rowSlice(_ range: Range<Int>) -> Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rowSlice \(range) of \(rows) rows")

@@ -14,9 +14,7 @@ extension ReferenceKernels {
     public static func attention(
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
-        let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
-        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attention: out")
-        check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
+        let (batch, n, c, dh, q) = KernelContract.attention(qkv, heads: heads, into: out, logSumExp: logSumExp)
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }
@@ -63,11 +61,8 @@ extension ReferenceKernels {
         _ dOut: Tensor, qkv: Tensor, out: Tensor, logSumExp: Tensor, heads: Int, scale: Float,
         into dQKV: inout Tensor
     ) {
-        let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionBackward")
-        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
-        check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
-        check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
-        check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")
+        let (batch, n, c, dh, q) = KernelContract.attentionBackward(
+            dOut, qkv: qkv, out: out, logSumExp: logSumExp, heads: heads, into: dQKV)
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }
@@ -107,10 +102,7 @@ extension ReferenceKernels {
     public static func attentionProbabilities(
         _ qkv: Tensor, heads: Int, scale: Float, queries: Int, into probs: inout Tensor
     ) {
-        let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionProbabilities")
-        check(queries >= 1 && queries <= n, "attentionProbabilities: queries must be in 1...\(n), got \(queries)")
-        check(probs.count == batch * heads * queries * n,
-              "attentionProbabilities: probs is \(probs.shape), expected [\(batch), \(heads), \(queries), \(n)]")
+        let (batch, n, c, dh) = KernelContract.attentionProbabilities(qkv, heads: heads, queries: queries, into: probs)
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }

@@ -7,10 +7,8 @@ extension ReferenceKernels {
         _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
         into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor
     ) {
-        let c = x.cols, rows = x.rows
-        check(weight.count == c && bias.count == c, "batchNorm: weight \(weight.shape), bias \(bias.shape) for \(c) features")
-        check(y.shape == x.shape && mean.count == c && rstd.count == c,
-              "batchNorm: \(x.shape) into \(y.shape), mean \(mean.count), rstd \(rstd.count) (one per column)")
+        let c = KernelContract.batchNorm(x, weight: weight, bias: bias, into: y, mean: mean, rstd: rstd)
+        let rows = x.rows
         for j in 0..<c {
             var mu = 0.0
             for i in 0..<rows { mu += Double(x[i, j]) }
@@ -34,10 +32,9 @@ extension ReferenceKernels {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
     ) {
-        let c = x.cols, rows = x.rows
-        check(dy.shape == x.shape && dx.shape == x.shape, "batchNormBackward: dy \(dy.shape), x \(x.shape), dx \(dx.shape)")
-        check(weight.count == c && dWeight.count == c && dBias.count == c, "batchNormBackward: parameter sizes for \(c) features")
-        check(mean.count == c && rstd.count == c, "batchNormBackward: mean/rstd need \(c) values")
+        let c = KernelContract.batchNormBackward(
+            dy, x, weight: weight, mean: mean, rstd: rstd, dx: dx, dWeight: dWeight, dBias: dBias)
+        let rows = x.rows
         for j in 0..<c {
             let mu = Double(mean.storage[j]), r = Double(rstd.storage[j])
             var sumG = 0.0, sumGX = 0.0

@@ -3,22 +3,22 @@ import Foundation
 
 extension ReferenceKernels {
     public static func add(_ a: Tensor, _ b: Tensor, into c: inout Tensor) {
-        check(a.count == b.count && c.count == a.count, "add: \(a.shape) + \(b.shape) into \(c.shape)")
+        KernelContract.add(a, b, into: c)
         for i in 0..<a.count { c.storage[i] = a.storage[i] + b.storage[i] }
     }
 
     public static func scale(_ x: Tensor, by alpha: Float, into y: inout Tensor) {
-        check(x.count == y.count, "scale: \(x.shape) into \(y.shape)")
+        KernelContract.scale(x, into: y)
         for i in 0..<x.count { y.storage[i] = alpha * x.storage[i] }
     }
 
     public static func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
-        check(x.count == y.count, "axpy: \(x.shape) into \(y.shape)")
+        KernelContract.axpy(x, y)
         for i in 0..<x.count { y.storage[i] += alpha * x.storage[i] }
     }
 
     public static func addRow(_ x: Tensor, _ v: Tensor, scale alpha: Float, into y: inout Tensor) {
-        check(v.count == x.cols && y.count == x.count, "addRow: \(x.shape) + row \(v.shape) into \(y.shape)")
+        KernelContract.addRow(x, v, into: y)
         for i in 0..<x.rows {
             for j in 0..<x.cols { y.storage[i * x.cols + j] = x.storage[i * x.cols + j] + alpha * v.storage[j] }
         }
@@ -26,7 +26,7 @@ extension ReferenceKernels {
 
     /// Exact GELU through Foundation's `erf`, in Double.
     public static func gelu(_ x: Tensor, into y: inout Tensor) {
-        check(x.count == y.count, "gelu: \(x.shape) into \(y.shape)")
+        KernelContract.gelu(x, into: y)
         for i in 0..<x.count {
             let v = Double(x.storage[i])
             y.storage[i] = Float(0.5 * v * (1 + erf(v / 2.0.squareRoot())))
@@ -35,8 +35,7 @@ extension ReferenceKernels {
 
     /// The specification evaluates Φ(x) from x with erf; it does not read `output` (only its shape).
     public static func geluBackward(_ dy: Tensor, _ x: Tensor, output y: Tensor, into dx: inout Tensor) {
-        check(dy.count == x.count && y.count == x.count && dx.count == x.count,
-              "geluBackward: dy \(dy.shape), x \(x.shape), y \(y.shape), dx \(dx.shape)")
+        KernelContract.geluBackward(dy, x, output: y, into: dx)
         for i in 0..<x.count {
             let v = Double(x.storage[i])
             let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot()))       // Φ(x)

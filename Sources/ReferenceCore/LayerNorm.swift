@@ -6,10 +6,7 @@ extension ReferenceKernels {
         _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
         into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor
     ) {
-        let c = x.cols
-        check(weight.count == c && bias.count == c, "layerNorm: weight \(weight.shape), bias \(bias.shape) for \(c) features")
-        check(y.shape == x.shape && mean.count == x.rows && rstd.count == x.rows,
-              "layerNorm: \(x.shape) into \(y.shape), mean \(mean.count), rstd \(rstd.count)")
+        let c = KernelContract.layerNorm(x, weight: weight, bias: bias, into: y, mean: mean, rstd: rstd)
         for i in 0..<x.rows {
             var mu = 0.0
             for j in 0..<c { mu += Double(x[i, j]) }
@@ -32,10 +29,8 @@ extension ReferenceKernels {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
     ) {
-        let c = x.cols
-        check(dy.shape == x.shape && dx.shape == x.shape, "layerNormBackward: dy \(dy.shape), x \(x.shape), dx \(dx.shape)")
-        check(weight.count == c && dWeight.count == c && dBias.count == c, "layerNormBackward: parameter sizes for \(c) features")
-        check(mean.count == x.rows && rstd.count == x.rows, "layerNormBackward: mean/rstd need \(x.rows) values")
+        let c = KernelContract.layerNormBackward(
+            dy, x, weight: weight, mean: mean, rstd: rstd, dx: dx, dWeight: dWeight, dBias: dBias)
         var dw = dWeight.storage.map(Double.init), db = dBias.storage.map(Double.init)
         for i in 0..<x.rows {
             let mu = Double(mean.storage[i]), r = Double(rstd.storage[i])

@@ -7,9 +7,7 @@ extension ReferenceKernels {
         _ a: Tensor, _ b: Tensor, layout: MatmulLayout, bias: Tensor?, accumulate: Bool,
         into c: inout Tensor
     ) {
-        let (m, k, n) = layout.dimensions(a, b)
-        check(c.rows == m && c.cols == n, "matmul \(layout): C is \(c.shape), expected [\(m), \(n)]")
-        if let bias { check(bias.count == n, "matmul: bias has \(bias.count) values, expected \(n)") }
+        let (m, k, n) = KernelContract.matmul(a, b, layout: layout, bias: bias, into: c)
         // Element (i, p) of op(A) and (p, j) of op(B), whatever the storage layout.
         func opA(_ i: Int, _ p: Int) -> Float { layout == .tn ? a.storage[p * m + i] : a.storage[i * k + p] }
         func opB(_ p: Int, _ j: Int) -> Float { layout == .nt ? b.storage[j * k + p] : b.storage[p * n + j] }

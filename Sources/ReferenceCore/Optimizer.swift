@@ -4,7 +4,7 @@ import Foundation
 extension ReferenceKernels {
     /// `θt = θt·m + (1 - m)·θs`, in Float32 exactly as the official training loop writes it.
     public static func emaUpdate(_ teacher: inout Tensor, toward student: Tensor, momentum: Float) {
-        check(teacher.count == student.count, "emaUpdate: teacher \(teacher.shape), student \(student.shape)")
+        KernelContract.emaUpdate(teacher, toward: student)
         for i in 0..<teacher.count {
             teacher.storage[i] = teacher.storage[i] * momentum + (1 - momentum) * student.storage[i]
         }
@@ -15,9 +15,7 @@ extension ReferenceKernels {
         _ param: inout Tensor, grad: Tensor, m: inout Tensor, v: inout Tensor, step: Int,
         hyper h: AdamWHyper
     ) {
-        check(param.count == grad.count && m.count == grad.count && v.count == grad.count,
-              "adamWStep: param \(param.shape), grad \(grad.shape), m \(m.shape), v \(v.shape)")
-        check(step >= 1, "adamWStep: step counts from 1, got \(step)")
+        KernelContract.adamWStep(param, grad: grad, m: m, v: v, step: step)
         let bc1 = 1 - pow(Double(h.beta1), Double(step))
         let bc2 = 1 - pow(Double(h.beta2), Double(step))
         let stepSize = Double(h.lr) / bc1

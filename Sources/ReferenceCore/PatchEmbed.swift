@@ -1,24 +1,10 @@
 import DINOCore
 
-/// Checks the shapes of a patch embedding and returns (B, Cin, H, W, D, gh, gw).
-func patchEmbedShape(_ images: Tensor, weightShape: [Int], patch p: Int, _ op: String)
-    -> (b: Int, ch: Int, h: Int, w: Int, d: Int, gh: Int, gw: Int)
-{
-    check(images.shape.count == 4, "\(op): images must be [B, C, H, W], got \(images.shape)")
-    let (b, ch, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-    check(p >= 1 && h >= p && w >= p, "\(op): patch \(p) does not fit images of \(h)×\(w)")
-    check(weightShape.count == 4 && weightShape[1] == ch && weightShape[2] == p && weightShape[3] == p,
-          "\(op): weight must be [D, \(ch), \(p), \(p)], got \(weightShape)")
-    return (b, ch, h, w, weightShape[0], h / p, w / p)
-}
-
 extension ReferenceKernels {
     /// The convolution written out: each token is one dot product of a patch with each filter,
     /// in Double.
     public static func patchEmbed(_ images: Tensor, weight: Tensor, bias: Tensor, patch p: Int, into tokens: inout Tensor) {
-        let s = patchEmbedShape(images, weightShape: weight.shape, patch: p, "patchEmbed")
-        check(bias.count == s.d, "patchEmbed: bias has \(bias.count) values, expected \(s.d)")
-        check(tokens.shape == [s.b, s.gh * s.gw, s.d], "patchEmbed: tokens is \(tokens.shape), expected [\(s.b), \(s.gh * s.gw), \(s.d)]")
+        let s = KernelContract.patchEmbed(images, weight: weight, bias: bias, patch: p, into: tokens)
         for b in 0..<s.b {
             for r in 0..<s.gh {
                 for c in 0..<s.gw {
@@ -44,9 +30,7 @@ extension ReferenceKernels {
     public static func patchEmbedBackward(
         _ dTokens: Tensor, images: Tensor, patch p: Int, dWeight: inout Tensor, dBias: inout Tensor
     ) {
-        let s = patchEmbedShape(images, weightShape: dWeight.shape, patch: p, "patchEmbedBackward")
-        check(dBias.count == s.d, "patchEmbedBackward: dBias has \(dBias.count) values, expected \(s.d)")
-        check(dTokens.shape == [s.b, s.gh * s.gw, s.d], "patchEmbedBackward: dTokens is \(dTokens.shape), expected [\(s.b), \(s.gh * s.gw), \(s.d)]")
+        let s = KernelContract.patchEmbedBackward(dTokens, images: images, patch: p, dWeight: dWeight, dBias: dBias)
         let n = s.gh * s.gw
         for o in 0..<s.d {
             var db = Double(dBias.storage[o])

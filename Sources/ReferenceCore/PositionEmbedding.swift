@@ -1,21 +1,12 @@
 import DINOCore
 
-/// Checks a position-embedding resampling call and returns the width D.
-func resampleShape(table: Tensor, sourceGrid g: Int, out: Tensor, rows: Int, cols: Int, _ op: String) -> Int {
-    check(g >= 1 && rows >= 1 && cols >= 1, "\(op): grids must be non-empty (source \(g), target \(rows)×\(cols))")
-    check(table.rows == 1 + g * g, "\(op): table \(table.shape) must have 1 + \(g)² = \(1 + g * g) rows")
-    check(out.rows == 1 + rows * cols && out.cols == table.cols,
-          "\(op): output \(out.shape) must have 1 + \(rows)·\(cols) = \(1 + rows * cols) rows of \(table.cols)")
-    return table.cols
-}
-
 extension ReferenceKernels {
     /// Bicubic resampling as the formula reads: for each output position, the 4 × 4 taps and
     /// their weights from ``Bicubic/taps(_:outSize:inSize:)``, summed in Double.
     public static func resamplePositionEmbedding(
         _ table: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into out: inout Tensor
     ) {
-        let d = resampleShape(table: table, sourceGrid: g, out: out, rows: rows, cols: cols, "resamplePositionEmbedding")
+        let d = KernelContract.resamplePositionEmbedding(table, sourceGrid: g, rows: rows, cols: cols, into: out)
         for k in 0..<d { out.storage[k] = table.storage[k] }            // CLS row, unchanged
         for i in 0..<rows {
             let ty = Bicubic.taps(i, outSize: rows, inSize: g)
@@ -40,7 +31,7 @@ extension ReferenceKernels {
     public static func resamplePositionEmbeddingBackward(
         _ dOut: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into dTable: inout Tensor
     ) {
-        let d = resampleShape(table: dTable, sourceGrid: g, out: dOut, rows: rows, cols: cols, "resamplePositionEmbeddingBackward")
+        let d = KernelContract.resamplePositionEmbeddingBackward(dOut, sourceGrid: g, rows: rows, cols: cols, into: dTable)
         var acc = dTable.storage.map(Double.init)
         for k in 0..<d { acc[k] += Double(dOut.storage[k]) }
         for i in 0..<rows {

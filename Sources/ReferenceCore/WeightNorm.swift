@@ -3,8 +3,7 @@ import DINOCore
 extension ReferenceKernels {
     /// `W[o, :] = g[o]·v[o, :] / ‖v[o, :]‖`, norms in Double.
     public static func weightNorm(_ v: Tensor, g: Tensor, into w: inout Tensor, norms: inout Tensor) {
-        check(g.count == v.rows && w.shape == v.shape && norms.count == v.rows,
-              "weightNorm: v \(v.shape), g \(g.shape), w \(w.shape), norms \(norms.shape)")
+        KernelContract.weightNorm(v, g: g, into: w, norms: norms)
         for o in 0..<v.rows {
             var sum = 0.0
             for i in 0..<v.cols { sum += Double(v[o, i]) * Double(v[o, i]) }
@@ -18,8 +17,7 @@ extension ReferenceKernels {
     public static func weightNormBackward(
         _ dW: Tensor, v: Tensor, g: Tensor, norms: Tensor, dV: inout Tensor, dG: inout Tensor
     ) {
-        check(dW.shape == v.shape && dV.shape == v.shape && g.count == v.rows && norms.count == v.rows && dG.count == v.rows,
-              "weightNormBackward: dW \(dW.shape), v \(v.shape), g \(g.shape), norms \(norms.shape), dV \(dV.shape), dG \(dG.shape)")
+        KernelContract.weightNormBackward(dW, v: v, g: g, norms: norms, dV: dV, dG: dG)
         for o in 0..<v.rows {
             let norm = Double(norms.storage[o])
             var projection = 0.0
@@ -37,8 +35,7 @@ extension ReferenceKernels {
     public static func l2NormalizeBackward(
         _ dy: Tensor, y: Tensor, norms: Tensor, epsilon: Float, into dx: inout Tensor
     ) {
-        check(dy.shape == y.shape && dx.shape == y.shape && norms.count == y.rows,
-              "l2NormalizeBackward: dy \(dy.shape), y \(y.shape), norms \(norms.shape), dx \(dx.shape)")
+        KernelContract.l2NormalizeBackward(dy, y: y, norms: norms, into: dx)
         for r in 0..<y.rows {
             let norm = Double(norms.storage[r])
             if norm > Double(epsilon) {

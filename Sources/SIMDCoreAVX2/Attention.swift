@@ -196,9 +196,7 @@ extension SIMDKernels {
     public static func attention(
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
-        let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
-        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attention: out")
-        check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
+        let (batch, n, c, dh, q) = KernelContract.attention(qkv, heads: heads, into: out, logSumExp: logSumExp)
         qkv.storage.withUnsafeBufferPointer { qp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 logSumExp.storage.withUnsafeMutableBufferPointer { lp in
@@ -232,11 +230,8 @@ extension SIMDKernels {
         _ dOut: Tensor, qkv: Tensor, out: Tensor, logSumExp: Tensor, heads: Int, scale: Float,
         into dQKV: inout Tensor
     ) {
-        let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionBackward")
-        let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
-        check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
-        check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
-        check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")
+        let (batch, n, c, dh, q) = KernelContract.attentionBackward(
+            dOut, qkv: qkv, out: out, logSumExp: logSumExp, heads: heads, into: dQKV)
         qkv.storage.withUnsafeBufferPointer { qp in
             dOut.storage.withUnsafeBufferPointer { gp in
                 out.storage.withUnsafeBufferPointer { op in
@@ -295,10 +290,7 @@ extension SIMDKernels {
     public static func attentionProbabilities(
         _ qkv: Tensor, heads: Int, scale: Float, queries: Int, into probs: inout Tensor
     ) {
-        let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionProbabilities")
-        check(queries >= 1 && queries <= n, "attentionProbabilities: queries must be in 1...\(n), got \(queries)")
-        check(probs.count == batch * heads * queries * n,
-              "attentionProbabilities: probs is \(probs.shape), expected [\(batch), \(heads), \(queries), \(n)]")
+        let (batch, n, c, dh) = KernelContract.attentionProbabilities(qkv, heads: heads, queries: queries, into: probs)
         qkv.storage.withUnsafeBufferPointer { qp in
             probs.storage.withUnsafeMutableBufferPointer { pp in
                 let p = SharedPointer(base: pp.baseAddress!)

@@ -13,7 +13,7 @@ func forEachLane(
 
 extension SIMDKernels {
     public static func add(_ a: Tensor, _ b: Tensor, into c: inout Tensor) {
-        check(a.count == b.count && c.count == a.count, "add: \(a.shape) + \(b.shape) into \(c.shape)")
+        KernelContract.add(a, b, into: c)
         a.storage.withUnsafeBufferPointer { x in
             b.storage.withUnsafeBufferPointer { y in
                 c.storage.withUnsafeMutableBufferPointer { z in
@@ -28,7 +28,7 @@ extension SIMDKernels {
     }
 
     public static func scale(_ x: Tensor, by alpha: Float, into y: inout Tensor) {
-        check(x.count == y.count, "scale: \(x.shape) into \(y.shape)")
+        KernelContract.scale(x, into: y)
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, y = yp.baseAddress!
@@ -38,7 +38,7 @@ extension SIMDKernels {
     }
 
     public static func axpy(_ alpha: Float, _ x: Tensor, _ y: inout Tensor) {
-        check(x.count == y.count, "axpy: \(x.shape) into \(y.shape)")
+        KernelContract.axpy(x, y)
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, out = SharedPointer(base: yp.baseAddress!)
@@ -53,7 +53,7 @@ extension SIMDKernels {
     }
 
     public static func addRow(_ x: Tensor, _ v: Tensor, scale alpha: Float, into y: inout Tensor) {
-        check(v.count == x.cols && y.count == x.count, "addRow: \(x.shape) + row \(v.shape) into \(y.shape)")
+        KernelContract.addRow(x, v, into: y)
         let cols = x.cols
         x.storage.withUnsafeBufferPointer { xp in
             v.storage.withUnsafeBufferPointer { vp in
@@ -75,7 +75,7 @@ extension SIMDKernels {
     /// - Costs: ≈ 4-8 ulp relative against the Double reference.
     /// - Twin: ``ReferenceKernels/gelu(_:into:)``
     public static func gelu(_ x: Tensor, into y: inout Tensor) {
-        check(x.count == y.count, "gelu: \(x.shape) into \(y.shape)")
+        KernelContract.gelu(x, into: y)
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, out = SharedPointer(base: yp.baseAddress!)
@@ -91,8 +91,7 @@ extension SIMDKernels {
     /// - Costs: Φ from y/x carries y's 4-8 ulp; near 0 (|x| < 2⁻¹⁰) Φ = ½ + x·φ(0) instead,
     ///   exact to x³/15 < 1e-10.
     public static func geluBackward(_ dy: Tensor, _ x: Tensor, output y: Tensor, into dx: inout Tensor) {
-        check(dy.count == x.count && y.count == x.count && dx.count == x.count,
-              "geluBackward: dy \(dy.shape), x \(x.shape), y \(y.shape), dx \(dx.shape)")
+        KernelContract.geluBackward(dy, x, output: y, into: dx)
         dy.storage.withUnsafeBufferPointer { gp in
             x.storage.withUnsafeBufferPointer { xp in
                 y.storage.withUnsafeBufferPointer { yp in

@@ -8,10 +8,7 @@ extension SIMDKernels {
         _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
         into y: inout Tensor, mean: inout Tensor, rstd: inout Tensor
     ) {
-        let c = x.cols
-        check(weight.count == c && bias.count == c, "layerNorm: weight \(weight.shape), bias \(bias.shape) for \(c) features")
-        check(y.shape == x.shape && mean.count == x.rows && rstd.count == x.rows,
-              "layerNorm: \(x.shape) into \(y.shape), mean \(mean.count), rstd \(rstd.count)")
+        let c = KernelContract.layerNorm(x, weight: weight, bias: bias, into: y, mean: mean, rstd: rstd)
         x.storage.withUnsafeBufferPointer { xp in
             weight.storage.withUnsafeBufferPointer { wp in
                 bias.storage.withUnsafeBufferPointer { bp in
@@ -48,10 +45,9 @@ extension SIMDKernels {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
     ) {
-        let c = x.cols, rows = x.rows
-        check(dy.shape == x.shape && dx.shape == x.shape, "layerNormBackward: dy \(dy.shape), x \(x.shape), dx \(dx.shape)")
-        check(weight.count == c && dWeight.count == c && dBias.count == c, "layerNormBackward: parameter sizes for \(c) features")
-        check(mean.count == rows && rstd.count == rows, "layerNormBackward: mean/rstd need \(rows) values")
+        let c = KernelContract.layerNormBackward(
+            dy, x, weight: weight, mean: mean, rstd: rstd, dx: dx, dWeight: dWeight, dBias: dBias)
+        let rows = x.rows
         let threads = rows * c >= 1 << 15 ? max(1, min(Threads.count, rows)) : 1
         // Per-thread partial sums of dw and db, so threads never write the same memory.  // (threads, 2, c)
         var partial = [Float](repeating: 0, count: threads * 2 * c)

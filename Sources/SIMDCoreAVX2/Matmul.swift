@@ -20,9 +20,7 @@ extension SIMDKernels {
         _ a: Tensor, _ b: Tensor, layout: MatmulLayout, bias: Tensor?, accumulate: Bool,
         into c: inout Tensor
     ) {
-        let (m, k, n) = layout.dimensions(a, b)
-        check(c.rows == m && c.cols == n, "matmul \(layout): C is \(c.shape), expected [\(m), \(n)]")
-        if let bias { check(bias.count == n, "matmul: bias has \(bias.count) values, expected \(n)") }
+        let (m, k, n) = KernelContract.matmul(a, b, layout: layout, bias: bias, into: c)
         if m == 0 || n == 0 { return }
         if k == 0 {
             // An empty sum: only the bias and the accumulation remain.

@@ -5,7 +5,7 @@ extension SIMDKernels {
     /// `θt = θt·m + (1 - m)·θs`, eight lanes at a time (same two roundings as the reference:
     /// no FMA here, so the EMA is bit-identical across cores).
     public static func emaUpdate(_ teacher: inout Tensor, toward student: Tensor, momentum: Float) {
-        check(teacher.count == student.count, "emaUpdate: teacher \(teacher.shape), student \(student.shape)")
+        KernelContract.emaUpdate(teacher, toward: student)
         let m = FV(repeating: momentum), oneMinus = FV(repeating: 1 - momentum)
         student.storage.withUnsafeBufferPointer { sp in
             teacher.storage.withUnsafeMutableBufferPointer { tp in
@@ -21,9 +21,7 @@ extension SIMDKernels {
         _ param: inout Tensor, grad: Tensor, m: inout Tensor, v: inout Tensor, step: Int,
         hyper h: AdamWHyper
     ) {
-        check(param.count == grad.count && m.count == grad.count && v.count == grad.count,
-              "adamWStep: param \(param.shape), grad \(grad.shape), m \(m.shape), v \(v.shape)")
-        check(step >= 1, "adamWStep: step counts from 1, got \(step)")
+        KernelContract.adamWStep(param, grad: grad, m: m, v: v, step: step)
         let bc1 = 1 - pow(Double(h.beta1), Double(step)), bc2 = 1 - pow(Double(h.beta2), Double(step))
         let stepSize = Float(Double(h.lr) / bc1), invBC2Root = Float(1 / bc2.squareRoot())
         let decay = 1 - h.lr * h.weightDecay

@@ -1,14 +1,5 @@
 import DINOCore
 
-/// Checks a position-embedding resampling call and returns the width D.
-private func resampleShape(table: Tensor, sourceGrid g: Int, out: Tensor, rows: Int, cols: Int, _ op: String) -> Int {
-    check(g >= 1 && rows >= 1 && cols >= 1, "\(op): grids must be non-empty (source \(g), target \(rows)×\(cols))")
-    check(table.rows == 1 + g * g, "\(op): table \(table.shape) must have 1 + \(g)² = \(1 + g * g) rows")
-    check(out.rows == 1 + rows * cols && out.cols == table.cols,
-          "\(op): output \(out.shape) must have 1 + \(rows)·\(cols) = \(1 + rows * cols) rows of \(table.cols)")
-    return table.cols
-}
-
 /// The 4 taps and Float32 weights of every output index along one axis.
 private func axisTaps(_ outSize: Int, _ inSize: Int) -> [(index: [Int], weight: [Float])] {
     (0..<outSize).map { i in
@@ -25,7 +16,7 @@ extension SIMDKernels {
     public static func resamplePositionEmbedding(
         _ table: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into out: inout Tensor
     ) {
-        let d = resampleShape(table: table, sourceGrid: g, out: out, rows: rows, cols: cols, "resamplePositionEmbedding")
+        let d = KernelContract.resamplePositionEmbedding(table, sourceGrid: g, rows: rows, cols: cols, into: out)
         let ty = axisTaps(rows, g), tx = axisTaps(cols, g)
         table.storage.withUnsafeBufferPointer { tp in
             out.storage.withUnsafeMutableBufferPointer { op in
@@ -61,7 +52,7 @@ extension SIMDKernels {
     public static func resamplePositionEmbeddingBackward(
         _ dOut: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into dTable: inout Tensor
     ) {
-        let d = resampleShape(table: dTable, sourceGrid: g, out: dOut, rows: rows, cols: cols, "resamplePositionEmbeddingBackward")
+        let d = KernelContract.resamplePositionEmbeddingBackward(dOut, sourceGrid: g, rows: rows, cols: cols, into: dTable)
         let ty = axisTaps(rows, g), tx = axisTaps(cols, g)
         dOut.storage.withUnsafeBufferPointer { gp in
             dTable.storage.withUnsafeMutableBufferPointer { tp in

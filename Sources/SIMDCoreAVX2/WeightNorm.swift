@@ -4,8 +4,7 @@ extension SIMDKernels {
     /// Weight normalisation, one row at a time: a SIMD dot for the norm, one scaling pass.
     /// - Twin: ``ReferenceKernels/weightNorm(_:g:into:norms:)``
     public static func weightNorm(_ v: Tensor, g: Tensor, into w: inout Tensor, norms: inout Tensor) {
-        check(g.count == v.rows && w.shape == v.shape && norms.count == v.rows,
-              "weightNorm: v \(v.shape), g \(g.shape), w \(w.shape), norms \(norms.shape)")
+        KernelContract.weightNorm(v, g: g, into: w, norms: norms)
         let cols = v.cols
         v.storage.withUnsafeBufferPointer { vp in
             w.storage.withUnsafeMutableBufferPointer { wp in
@@ -31,8 +30,7 @@ extension SIMDKernels {
     public static func weightNormBackward(
         _ dW: Tensor, v: Tensor, g: Tensor, norms: Tensor, dV: inout Tensor, dG: inout Tensor
     ) {
-        check(dW.shape == v.shape && dV.shape == v.shape && g.count == v.rows && norms.count == v.rows && dG.count == v.rows,
-              "weightNormBackward: dW \(dW.shape), v \(v.shape), g \(g.shape), norms \(norms.shape), dV \(dV.shape), dG \(dG.shape)")
+        KernelContract.weightNormBackward(dW, v: v, g: g, norms: norms, dV: dV, dG: dG)
         let cols = v.cols
         var projections = [Float](repeating: 0, count: v.rows)
         dW.storage.withUnsafeBufferPointer { gp in
@@ -63,8 +61,7 @@ extension SIMDKernels {
     public static func l2NormalizeBackward(
         _ dy: Tensor, y: Tensor, norms: Tensor, epsilon: Float, into dx: inout Tensor
     ) {
-        check(dy.shape == y.shape && dx.shape == y.shape && norms.count == y.rows,
-              "l2NormalizeBackward: dy \(dy.shape), y \(y.shape), norms \(norms.shape), dx \(dx.shape)")
+        KernelContract.l2NormalizeBackward(dy, y: y, norms: norms, into: dx)
         let cols = y.cols
         dy.storage.withUnsafeBufferPointer { gp in
             y.storage.withUnsafeBufferPointer { yp in

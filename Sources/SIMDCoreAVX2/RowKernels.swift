@@ -65,8 +65,7 @@ extension SIMDKernels {
     /// - Costs: Float32 sums in lane order; `expV` is within ~2 ulp of libm.
     /// - Twin: ``ReferenceKernels/softmax(_:temperature:into:)``
     public static func softmax(_ x: Tensor, temperature: Float, into p: inout Tensor) {
-        check(p.shape == x.shape, "softmax: \(x.shape) into \(p.shape)")
-        check(temperature > 0, "softmax: temperature must be > 0, got \(temperature)")
+        KernelContract.softmax(x, temperature: temperature, into: p)
         let cols = x.cols, invT = 1 / temperature
         x.storage.withUnsafeBufferPointer { xp in
             p.storage.withUnsafeMutableBufferPointer { pp in
@@ -83,8 +82,7 @@ extension SIMDKernels {
     }
 
     public static func logSoftmax(_ x: Tensor, temperature: Float, into lp: inout Tensor) {
-        check(lp.shape == x.shape, "logSoftmax: \(x.shape) into \(lp.shape)")
-        check(temperature > 0, "logSoftmax: temperature must be > 0, got \(temperature)")
+        KernelContract.logSoftmax(x, temperature: temperature, into: lp)
         let cols = x.cols, invT = 1 / temperature
         x.storage.withUnsafeBufferPointer { xp in
             lp.storage.withUnsafeMutableBufferPointer { pp in
@@ -106,7 +104,7 @@ extension SIMDKernels {
     /// - Costs: Float32 sums in lane order against the reference's Double sum of libm logs.
     /// - Twin: ``ReferenceKernels/rowEntropy(_:into:)``
     public static func rowEntropy(_ p: Tensor, into h: inout Tensor) {
-        check(h.count == p.rows, "rowEntropy: \(p.rows) rows into \(h.count) values")
+        KernelContract.rowEntropy(p, into: h)
         let cols = p.cols
         p.storage.withUnsafeBufferPointer { pp in
             h.storage.withUnsafeMutableBufferPointer { hp in
@@ -137,7 +135,7 @@ extension SIMDKernels {
     /// across threads.
     /// - Twin: ``ReferenceKernels/rowCrossEntropy(target:logProbs:into:)``
     public static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: inout Tensor) {
-        check(t.shape == ls.shape && h.count == t.rows, "rowCrossEntropy: \(t.shape) vs \(ls.shape) into \(h.count)")
+        KernelContract.rowCrossEntropy(target: t, logProbs: ls, into: h)
         let cols = t.cols
         t.storage.withUnsafeBufferPointer { tp in
             ls.storage.withUnsafeBufferPointer { lp in
@@ -163,9 +161,7 @@ extension SIMDKernels {
         _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
         loss h: inout Tensor, gradient dx: inout Tensor
     ) {
-        check(t.shape == x.shape && dx.shape == x.shape && h.count == x.rows,
-              "softmaxCrossEntropy: logits \(x.shape), target \(t.shape), gradient \(dx.shape), loss \(h.count)")
-        check(temperature > 0, "softmaxCrossEntropy: temperature must be > 0, got \(temperature)")
+        KernelContract.softmaxCrossEntropy(x, temperature: temperature, target: t, loss: h, gradient: dx)
         let cols = x.cols, invT = 1 / temperature
         x.storage.withUnsafeBufferPointer { xp in
             t.storage.withUnsafeBufferPointer { tp in
@@ -205,7 +201,7 @@ extension SIMDKernels {
     }
 
     public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
-        check(y.shape == x.shape && norms.count == x.rows, "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
+        KernelContract.l2Normalize(x, into: y, norms: norms)
         let cols = x.cols
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
@@ -223,7 +219,7 @@ extension SIMDKernels {
     }
 
     public static func rowSums(_ x: Tensor, into s: inout Tensor) {
-        check(s.count == x.rows, "rowSums: \(x.rows) rows into \(s.count)")
+        KernelContract.rowSums(x, into: s)
         let cols = x.cols
         x.storage.withUnsafeBufferPointer { xp in
             s.storage.withUnsafeMutableBufferPointer { sp in
@@ -238,7 +234,7 @@ extension SIMDKernels {
     /// two-thread step.
     /// - Twin: ``ReferenceKernels/columnSums(_:accumulate:into:)``
     public static func columnSums(_ x: Tensor, accumulate: Bool, into s: inout Tensor) {
-        check(s.count == x.cols, "columnSums: \(x.cols) columns into \(s.count)")
+        KernelContract.columnSums(x, into: s)
         let cols = x.cols, rows = x.rows
         if !accumulate { for j in 0..<cols { s.storage[j] = 0 } }
         x.storage.withUnsafeBufferPointer { xp in

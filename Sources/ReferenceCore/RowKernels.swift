@@ -5,8 +5,7 @@ extension ReferenceKernels {
     /// Row-wise softmax of `x / τ`, the specification: max-shift (so `exp` never overflows, even
     /// for teacher logits / 0.04 above 100), `x/τ`, exp and sum all in Double.
     public static func softmax(_ x: Tensor, temperature: Float, into p: inout Tensor) {
-        check(p.shape == x.shape, "softmax: \(x.shape) into \(p.shape)")
-        check(temperature > 0, "softmax: temperature must be > 0, got \(temperature)")
+        KernelContract.softmax(x, temperature: temperature, into: p)
         for i in 0..<x.rows {
             let z = (0..<x.cols).map { Double(x[i, $0]) / Double(temperature) }
             let top = z.max() ?? 0
@@ -17,8 +16,7 @@ extension ReferenceKernels {
 
     /// Row-wise log-softmax of `x / τ`: `z_j - max z - ln Σ exp(z_k - max z)`.
     public static func logSoftmax(_ x: Tensor, temperature: Float, into lp: inout Tensor) {
-        check(lp.shape == x.shape, "logSoftmax: \(x.shape) into \(lp.shape)")
-        check(temperature > 0, "logSoftmax: temperature must be > 0, got \(temperature)")
+        KernelContract.logSoftmax(x, temperature: temperature, into: lp)
         for i in 0..<x.rows {
             let z = (0..<x.cols).map { Double(x[i, $0]) / Double(temperature) }
             let top = z.max() ?? 0
@@ -28,7 +26,7 @@ extension ReferenceKernels {
     }
 
     public static func rowEntropy(_ p: Tensor, into h: inout Tensor) {
-        check(h.count == p.rows, "rowEntropy: \(p.rows) rows into \(h.count) values")
+        KernelContract.rowEntropy(p, into: h)
         for i in 0..<p.rows {
             var sum = 0.0
             for j in 0..<p.cols where p[i, j] > 0 { sum -= Double(p[i, j]) * log(Double(p[i, j])) }
@@ -37,7 +35,7 @@ extension ReferenceKernels {
     }
 
     public static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: inout Tensor) {
-        check(t.shape == ls.shape && h.count == t.rows, "rowCrossEntropy: \(t.shape) vs \(ls.shape) into \(h.count)")
+        KernelContract.rowCrossEntropy(target: t, logProbs: ls, into: h)
         for i in 0..<t.rows {
             var sum = 0.0
             for j in 0..<t.cols { sum -= Double(t[i, j]) * Double(ls[i, j]) }
@@ -51,9 +49,7 @@ extension ReferenceKernels {
         _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
         loss h: inout Tensor, gradient dx: inout Tensor
     ) {
-        check(t.shape == x.shape && dx.shape == x.shape && h.count == x.rows,
-              "softmaxCrossEntropy: logits \(x.shape), target \(t.shape), gradient \(dx.shape), loss \(h.count)")
-        check(temperature > 0, "softmaxCrossEntropy: temperature must be > 0, got \(temperature)")
+        KernelContract.softmaxCrossEntropy(x, temperature: temperature, target: t, loss: h, gradient: dx)
         for i in 0..<x.rows {
             let z = (0..<x.cols).map { Double(x[i, $0]) / Double(temperature) }
             let top = z.max() ?? 0
@@ -70,7 +66,7 @@ extension ReferenceKernels {
     }
 
     public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
-        check(y.shape == x.shape && norms.count == x.rows, "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
+        KernelContract.l2Normalize(x, into: y, norms: norms)
         for i in 0..<x.rows {
             var sum = 0.0
             for j in 0..<x.cols { sum += Double(x[i, j]) * Double(x[i, j]) }
@@ -82,7 +78,7 @@ extension ReferenceKernels {
     }
 
     public static func rowSums(_ x: Tensor, into s: inout Tensor) {
-        check(s.count == x.rows, "rowSums: \(x.rows) rows into \(s.count)")
+        KernelContract.rowSums(x, into: s)
         for i in 0..<x.rows {
             var sum = 0.0
             for j in 0..<x.cols { sum += Double(x[i, j]) }
@@ -91,7 +87,7 @@ extension ReferenceKernels {
     }
 
     public static func columnSums(_ x: Tensor, accumulate: Bool, into s: inout Tensor) {
-        check(s.count == x.cols, "columnSums: \(x.cols) columns into \(s.count)")
+        KernelContract.columnSums(x, into: s)
         for j in 0..<x.cols {
             var sum = accumulate ? Double(s.storage[j]) : 0
             for i in 0..<x.rows { sum += Double(x[i, j]) }

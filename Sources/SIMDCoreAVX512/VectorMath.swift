@@ -1,0 +1,1 @@
+../SIMDCoreAVX2/VectorMath.swift

@@ -1,1 +1,0 @@
-../SIMDCoreAVX2/Softmax.swift
