@@ -4,7 +4,7 @@
 // only, no momentum teacher, two more teacher temperatures), with h(P_t) and KL(P_t ‖ P_s) logged
 // every iteration, and at the end how much each teacher's output still says about the image and
 // the k-NN accuracy of each teacher's backbone.
-// Run: swift run -c release lesson08-collapse   (six runs of 1000 iterations, about 2 minutes on 2 cores)
+// Run: swift run -c release lesson08-collapse   (six runs of 1000 iterations, 2-3 minutes on 2 cores)
 //      --quick: 48 iterations per run (seconds; the claims that need complete collapses are skipped)
 // Flags: --preset NAME (default smoke), --images N (training images per run), --epochs N,
 //        --temperatures A,B (the two extra τt, default 0.02,0.08)
