@@ -423,11 +423,11 @@ let (cell, step) = (2 * s, 2 * s + 4)
 func cellStart(_ c: Int) -> Int { 4 + c * step + (c > 5 ? 12 : 0) }
 let ordinals = ["1st", "2nd", "3rd", "4th", "5th"]
 var retrievalCaptions = SheetCaptions(
-    title: "Retrieval: each test scene's 5 nearest bank scenes, by DINO teacher features and by raw pixels",
+    title: "Retrieval: each test scene's 5 nearest bank scenes, by DINO teacher features and by normalised pixels",
     footer: "Green frame: the neighbour's class is the query's; red: another class. Nearest = highest cosine similarity.")
 retrievalCaptions.columnBands = [
     [SheetCaptions.Label("by DINO teacher features", start: cellStart(1), length: cellStart(5) + cell - cellStart(1)),
-     SheetCaptions.Label("by raw pixels", start: cellStart(6), length: cellStart(10) + cell - cellStart(6))],
+     SheetCaptions.Label("by normalised pixels", start: cellStart(6), length: cellStart(10) + cell - cellStart(6))],
     [SheetCaptions.Label("query", start: cellStart(0), length: cell)]
         + (1...10).map { SheetCaptions.Label(ordinals[($0 - 1) % 5], start: cellStart($0), length: cell) },
 ]
