@@ -4,7 +4,7 @@
 // feature, and the DINO head turns it into K cosine logits. Then the backward pass, checked three
 // ways (finite differences, reference vs SIMD, PyTorch's golden vectors), the speed of both cores,
 // and the last block's CLS attention drawn over a Fashion-MNIST item and a photograph.
-// Run: swift run -c release lesson06-vit   (about 6 s; --quick: about 2 s)
+// Run: swift run -c release lesson06-vit   (about 5-12 s; --quick: about 4 s)
 // Knobs (--help lists them): --dim D, --depth N, --heads H, --patch P, --k K, --batch B
 import DINOCore
 import DINOData
