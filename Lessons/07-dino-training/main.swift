@@ -2,7 +2,7 @@
 // The whole method on real data: the default configuration trained by `TrainingRun` (the same loop
 // as `dino train`) into a run folder, evaluated like `dino eval` (weighted k-NN beside raw pixels
 // and the same ViT untrained, plus a linear probe), its charts, and the trained teacher's attention.
-// Run: swift run -c release lesson07-dino-training   (about 10 minutes of training on 2 cores)
+// Run: swift run -c release lesson07-dino-training   (about 10 minutes on 2 cores: 8 of training, 1.5 of evaluation)
 //      --quick: the `smoke` preset on 512 images, evaluated on subsets (seconds)
 // Flags: --run DIR (run folder, default runs/07-dino-training), --config NAME, --epochs N,
 //        --kernels reference|simd, --resume yes (continue or reuse the run in DIR),
@@ -263,13 +263,64 @@ try lesson.plot("knn-vs-k", byK, ChartSpec(
     extra: ["set xtics (10, 20, 100, 200)", "set xrange [8:250]"]))
 
 // MARK: 6 · The run's charts
-// `TrainingCharts` drew four charts into `RUN/plots/` after every epoch; they are copied here
-// (data and script; the PNG is redrawn from them). loss: the cross-entropy against ln K.
-// schedules: lr warm-up and cosine, weight decay rising, λ rising to 1, τt. collapse: h(P_t) and
-// KL(P_t ‖ P_s), this run's Fig. 7. knn: teacher and student k-NN@20 per epoch (the paper's Fig. 6
-// finds the teacher above the student throughout).
+// Two charts are drawn here from the run's per-iteration records, with what the config says
+// happened when: loss, the cross-entropy against ln K, with lines where the last layer is
+// released and where the lr warm-up ends; schedules, one panel each for the lr (warm-up and
+// cosine), the weight decay, the teacher momentum λ (0.99 → 1: on the lr's axis it would be a flat
+// line at the top) and τt beside τs. The other two are the run's own, drawn by `TrainingCharts`
+// into `RUN/plots/` after every epoch and copied here (data and script; the PNG is redrawn from
+// them): collapse, h(P_t) and KL(P_t ‖ P_s), this run's Fig. 7; knn, teacher and student k-NN@20
+// per epoch (the paper's Fig. 6 finds the teacher above the student throughout).
 lesson.section("6 · The run's charts")
-for chart in ["loss", "schedules", "collapse", "knn"] {
+// The iterations where the warm-up ends and the last layer starts to learn, as the trainer
+// computes them: lr warm-up over round(warmupEpochs · it/epoch) iterations, the last layer frozen
+// while iteration < freezeLastLayerEpochs · it/epoch.
+let perEpoch = Double(trained.itersPerEpoch)
+let warmupEnd = min(steps.count, Int((config.warmupEpochs * perEpoch).rounded()))
+let released = Int((config.freezeLastLayerEpochs * perEpoch).rounded(.up))
+print((warmupEnd > 0 ? "lr warm-up over iterations 0-\(warmupEnd - 1), cosine from iteration \(warmupEnd)" : "no lr warm-up") + "; "
+      + (released > 0 ? "last layer frozen for iterations 0-\(released - 1), released at \(released)" : "last layer never frozen"))
+let warmupMarker: [ChartSpec.Rule] = warmupEnd > 0 && warmupEnd < steps.count
+    ? [.vertical(at: Double(warmupEnd), "lr warm-up ends (iteration \(warmupEnd))", color: "#555555")] : []
+let releaseMarker: [ChartSpec.Rule] = released > 0 && released < steps.count
+    ? [.vertical(at: Double(released), "last layer released (iteration \(released))", color: "#b03a2e")] : []
+var lossSeries = Series(columns: ["iteration", "loss", "loss_smoothed", "log_K"])
+var smooth = steps[0].loss
+for s in steps {
+    smooth = 0.98 * smooth + 0.02 * s.loss
+    lossSeries.append([Double(s.iteration), s.loss, smooth, lnK])
+}
+var lossChart = ChartSpec(
+    title: "DINO loss per iteration (ln K = uniform collapse)", x: "iteration", y: "cross-entropy (nats)",
+    curves: [.init(using: "1:2", title: "loss", style: "lines lc rgb '#b0c4de'"),
+             .init(using: "1:3", title: "loss (EMA 0.98)", style: "lines lw 2 lc rgb '#1f4e9c'"),
+             .init(using: "1:4", title: "ln K", style: "lines dt 2 lc rgb 'gray'")],
+    extra: ["set key inside bottom right"])
+lossChart.rules = releaseMarker + warmupMarker
+try lesson.plot("loss", lossSeries, lossChart)
+var schedules = Series(columns: ["iteration", "lr", "weight_decay", "teacher_momentum", "teacher_temperature"])
+for s in steps { schedules.append([Double(s.iteration), s.lr, s.wd, s.momentum, s.teacherTemperature]) }
+let tauTop = 1.25 * max(steps.map(\.teacherTemperature).max()!, Double(config.studentTemperature))
+var lrPanel = ChartSpec(title: "learning rate: linear warm-up, then cosine", x: "iteration", y: "lr",
+                        curves: [.init(using: "1:2", title: "lr", style: "lines lw 2 lc rgb '#1f4e9c'")],
+                        extra: ["set yrange [0:*]", "set format y \"%.0e\""])
+lrPanel.rules = warmupMarker
+var tauPanel = ChartSpec(title: "teacher temperature τt (per epoch) and the student's τs", x: "iteration", y: "temperature",
+                         curves: [.init(using: "1:5", title: "τt", style: "lines lw 2 lc rgb '#d35400'")],
+                         extra: [String(format: "set yrange [0:%.4g]", tauTop)])
+tauPanel.rules = [.horizontal(at: Double(config.studentTemperature), String(format: "student τs %g", Double(config.studentTemperature)))]
+try lesson.plot("schedules", schedules, ChartSpec.panels(
+    "Schedules of the run, per iteration: each on its own axis", [
+        lrPanel,
+        ChartSpec(title: "weight decay: cosine up", x: "iteration", y: "weight decay",
+                  curves: [.init(using: "1:3", title: "weight decay", style: "lines lw 2 lc rgb '#2e8b57'")],
+                  extra: ["set yrange [0:*]"]),
+        ChartSpec(title: "teacher momentum λ: cosine up to 1 (axis from \(pct(steps[0].momentum)))", x: "iteration", y: "λ",
+                  curves: [.init(using: "1:4", title: "λ", style: "lines lw 2 lc rgb '#7b3294'")],
+                  extra: ["set format y \"%.4f\""]),
+        tauPanel,
+    ]))
+for chart in ["collapse", "knn"] {
     let source = runFolder + "/plots/" + chart
     guard let dat = try? String(contentsOfFile: source + ".dat", encoding: .utf8),
           let gp = try? String(contentsOfFile: source + ".gp", encoding: .utf8)
@@ -320,11 +371,28 @@ do {
     print("classes: " + firstOfClass.map { test.classNames[test.labels[$0]] }.joined(separator: ", "))
     print(String(format: "share of patches holding 60%% of the CLS attention: trained teacher %.3f, random-init ViT %.3f",
                  trainedShare, randomShare))
-    let picture = AttentionMaps.render(&teacher.backbone, images: images, normalization: trained.normalization, mass: 0.6)
+    // Captions in the picture: the class of each row, what each column is, what the colours mean.
+    let classNames = firstOfClass.map { test.classNames[test.labels[$0]] }
+    func captioned(_ sheet: Image, _ title: String, share: Double) -> Image {
+        let cell = images[0].width * 6, columns = 1 + vit.heads            // AttentionMaps.render's scale 6
+        let gap = (sheet.width - columns * cell) / (columns + 1)
+        var captions = SheetCaptions(
+            title: title,
+            footer: String(format: "Bright = attended. Outlined in cyan and kept bright: the patches holding 60%% of the "
+                           + "attention (%.0f%% of the patches on average); the rest faded.", 100 * share))
+        captions.columnBands = [SheetCaptions.grid(["image"] + (1...vit.heads).map { "head \($0)" }, origin: gap, cell: cell, gap: gap)]
+        captions.rows = SheetCaptions.grid(classNames, origin: gap, cell: images[0].height * 6, gap: gap)
+        return sheet.captioned(captions)
+    }
+    let picture = captioned(AttentionMaps.render(&teacher.backbone, images: images, normalization: trained.normalization, mass: 0.6),
+                            "Where the trained teacher looks: last-block CLS attention per head, one test image per class",
+                            share: trainedShare)
     try Gnuplot.ensureDirectory(lesson.plotDirectory)
     try picture.writePNG(lesson.plotDirectory + "/attention.png")
     print("wrote \(lesson.plotDirectory)/attention.png (\(picture.width)×\(picture.height)): rows = classes, columns = image, heads 1-\(vit.heads)")
-    let before = AttentionMaps.render(&untrained.backbone, images: images, normalization: trained.normalization, mass: 0.6)
+    let before = captioned(AttentionMaps.render(&untrained.backbone, images: images, normalization: trained.normalization, mass: 0.6),
+                           "The same ViT before training (random weights): last-block CLS attention per head",
+                           share: randomShare)
     try before.writePNG(lesson.plotDirectory + "/attention-random-init.png")
     print("wrote \(lesson.plotDirectory)/attention-random-init.png (the same ViT before training)")
     if lesson.quick {

@@ -140,7 +140,13 @@ var firstOfClass: [Int] = []
 for c in 0..<test.classCount { if let i = test.labels.firstIndex(of: c) { firstOfClass.append(i) } }
 let shown = Array(firstOfClass.prefix(8))
 try Gnuplot.ensureDirectory(lesson.plotDirectory)
-let scenesSheet = sheet([shown.map { test.image($0) }, shown.map { masked($0, of: test) }], scale: 3)
+let shownNames = shown.map { test.classNames[test.labels[$0]] }
+var scenesCaptions = SheetCaptions(
+    title: "\(shown.count) test scenes, one per class: a garment among fragments of others, \(s) × \(s) px",
+    footer: "Bottom row: the object's exact mask in green (the item's pixels > 0.1), what the attention is measured against.")
+scenesCaptions.columnBands = [SheetCaptions.grid(shownNames, origin: 4, cell: 3 * s, gap: 4)]
+scenesCaptions.rows = SheetCaptions.grid(["scene", "true mask"], origin: 4, cell: 3 * s, gap: 4)
+let scenesSheet = sheet([shown.map { test.image($0) }, shown.map { masked($0, of: test) }], scale: 3).captioned(scenesCaptions)
 try scenesSheet.writePNG(lesson.plotDirectory + "/scenes.png")
 print("wrote \(lesson.plotDirectory)/scenes.png: top row 8 test scenes (" + shown.map { test.classNames[test.labels[$0]] }.joined(separator: ", ")
       + "), bottom row their masks in green")
@@ -300,7 +306,17 @@ for (name, what) in [("attention-random-init", "the random-init ViT"), ("attenti
         picture = AttentionMaps.render(&supervisedModel.backbone, images: sceneImages, normalization: normalization, mass: 0.6,
                                        scale: 3, masks: sceneMasks)
     }
-    try picture.writePNG(lesson.plotDirectory + "/\(name).png")
+    // Captions: the class of each row, what each column is (AttentionMaps.render's cells are the
+    // scene at scale 3, the gap between them what is left of the width), what the colours mean.
+    let columns = ["scene"] + (1...config.heads).map { "head \($0)" } + ["true mask"]
+    let gap = (picture.width - columns.count * 3 * s) / (columns.count + 1)
+    var captions = SheetCaptions(
+        title: "\(what.prefix(1).uppercased() + what.dropFirst()): last-block CLS attention per head on \(shown.count) test scenes",
+        footer: "Cyan outline: the patches holding 60% of a head's attention (the rest faded); last column: the object's true "
+            + "mask in green. The Jaccard of the two is the paper's measure.")
+    captions.columnBands = [SheetCaptions.grid(columns, origin: gap, cell: 3 * s, gap: gap)]
+    captions.rows = SheetCaptions.grid(shownNames, origin: gap, cell: 3 * s, gap: gap)
+    try picture.captioned(captions).writePNG(lesson.plotDirectory + "/\(name).png")
     print("wrote \(lesson.plotDirectory)/\(name).png: \(what); rows = scenes, columns = scene, heads 1-\(config.heads), true mask")
 }
 var perHead = Series(columns: ["head", "random_init", "supervised", "dino_student", "dino_teacher"])
@@ -402,7 +418,21 @@ for (r, q) in queries.enumerated() {
     row += pixelNeighbours[r].map { framed($0, match: bank.labels[$0] == label) }
     retrievalRows.append(row)
 }
-try sheet(retrievalRows, scale: 2, gapAfter: 5).writePNG(lesson.plotDirectory + "/retrieval.png")
+// Captions: sheet(_:scale:gapAfter:) puts cell c at 4 + c·(2s + 4), plus 12 after column 5.
+let (cell, step) = (2 * s, 2 * s + 4)
+func cellStart(_ c: Int) -> Int { 4 + c * step + (c > 5 ? 12 : 0) }
+let ordinals = ["1st", "2nd", "3rd", "4th", "5th"]
+var retrievalCaptions = SheetCaptions(
+    title: "Retrieval: each test scene's 5 nearest bank scenes, by DINO teacher features and by normalised pixels",
+    footer: "Green frame: the neighbour's class is the query's; red: another class. Nearest = highest cosine similarity.")
+retrievalCaptions.columnBands = [
+    [SheetCaptions.Label("by DINO teacher features", start: cellStart(1), length: cellStart(5) + cell - cellStart(1)),
+     SheetCaptions.Label("by normalised pixels", start: cellStart(6), length: cellStart(10) + cell - cellStart(6))],
+    [SheetCaptions.Label("query", start: cellStart(0), length: cell)]
+        + (1...10).map { SheetCaptions.Label(ordinals[($0 - 1) % 5], start: cellStart($0), length: cell) },
+]
+retrievalCaptions.rows = SheetCaptions.grid(queries.map { test.classNames[test.labels[$0]] }, origin: 4, cell: cell, gap: 4)
+try sheet(retrievalRows, scale: 2, gapAfter: 5).captioned(retrievalCaptions).writePNG(lesson.plotDirectory + "/retrieval.png")
 print("wrote \(lesson.plotDirectory)/retrieval.png: rows = query scenes (" + queries.map { test.classNames[test.labels[$0]] }.joined(separator: ", ")
       + "); then its 5 nearest bank scenes by DINO teacher features, then by raw pixels (green frame = same class)")
 print("same class among the 5 nearest: DINO teacher \(dinoHits) of \(5 * queries.count), raw pixels \(pixelHits) of \(5 * queries.count)")

@@ -1,7 +1,9 @@
 import Foundation
 
 // A few drawing helpers for contact sheets and figures written as PNG (lesson 01's views,
-// attention maps later): paste, rectangles, nearest-neighbour enlargement.
+// attention maps later): paste, rectangles, nearest-neighbour enlargement. Text and captions are
+// in BitmapFont.swift and Captions.swift. Everything clips to the image: drawing partly or wholly
+// outside it is allowed.
 
 extension Image {
     /// Copies `other` with its top-left corner at (`x`, `y`), clipped to this image; a gray
@@ -10,10 +12,14 @@ extension Image {
         precondition(
             other.channels == channels || other.channels == 1,
             "Image.paste: \(other.channels) channels into \(channels)")
+        // Clipped spans; empty (nothing to copy) when `other` lies wholly outside.
+        let (y0, y1) = (max(0, -y), min(other.height, height - y))
+        let (x0, x1) = (max(0, -x), min(other.width, width - x))
+        guard y0 < y1, x0 < x1 else { return }
         for c in 0..<channels {
             let sc = other.channels == 1 ? 0 : c
-            for yy in max(0, -y)..<min(other.height, height - y) {
-                for xx in max(0, -x)..<min(other.width, width - x) {
+            for yy in y0..<y1 {
+                for xx in x0..<x1 {
                     self[c, y + yy, x + xx] = other[sc, yy, xx]
                 }
             }
@@ -25,9 +31,13 @@ extension Image {
         precondition(
             color.count == channels,
             "Image.fillRectangle: \(color.count) colour values for \(channels) channels")
+        // Clipped spans; empty when the rectangle lies wholly outside (or has no area).
+        let (y0, y1) = (max(0, y), min(height, y + h))
+        let (x0, x1) = (max(0, x), min(width, x + w))
+        guard y0 < y1, x0 < x1 else { return }
         for c in 0..<channels {
-            for yy in max(0, y)..<min(height, y + h) {
-                for xx in max(0, x)..<min(width, x + w) { self[c, yy, xx] = color[c] }
+            for yy in y0..<y1 {
+                for xx in x0..<x1 { self[c, yy, xx] = color[c] }
             }
         }
     }

@@ -55,6 +55,45 @@ public struct ChartSpec: Sendable {
             self.block = block
         }
     }
+    /// A labelled straight line across the plot: vertical at one x (where a warm-up ends, say)
+    /// or horizontal at one y (chance level, a baseline). Drawn dashed, in front of the curves,
+    /// with its label beside it (on an opaque box, so a curve underneath does not hide it).
+    public struct Rule: Sendable {
+        public enum Direction: Sendable { case vertical, horizontal }
+        public var direction: Direction
+        /// The x of a vertical rule, the y of a horizontal one, in the first axes' units.
+        public var value: Double
+        public var label: String
+        /// A gnuplot colour, e.g. "#555555".
+        public var color: String
+        public init(_ direction: Direction, at value: Double, label: String, color: String = "#555555") {
+            self.direction = direction
+            self.value = value
+            self.label = label
+            self.color = color
+        }
+        public static func vertical(at x: Double, _ label: String, color: String = "#555555") -> Rule {
+            Rule(.vertical, at: x, label: label, color: color)
+        }
+        public static func horizontal(at y: Double, _ label: String, color: String = "#555555") -> Rule {
+            Rule(.horizontal, at: y, label: label, color: color)
+        }
+
+        /// The gnuplot lines that draw it: an arrow without a head, and its label (a vertical
+        /// rule's label runs up along its right side from the top, a horizontal one's sits above
+        /// it at the left).
+        var lines: [String] {
+            let v = String(format: "%.9g", value), c = "lc rgb '\(color)'", t = "tc rgb '\(color)'"
+            switch direction {
+            case .vertical:
+                return ["set arrow from \(v), graph 0 to \(v), graph 1 nohead dt 2 lw 1.5 \(c) front",
+                        "set label \"\(escape(label))\" at \(v), graph 0.98 right rotate by 90 offset 0.9,0 \(t) front boxed"]
+            case .horizontal:
+                return ["set arrow from graph 0, first \(v) to graph 1, first \(v) nohead dt 2 lw 1.5 \(c) front",
+                        "set label \"\(escape(label))\" at graph 0.01, first \(v) left offset 0,0.7 \(t) front boxed"]
+            }
+        }
+    }
     public var title: String
     public var xLabel: String
     public var yLabel: String
@@ -63,6 +102,15 @@ public struct ChartSpec: Sendable {
     public var curves: [Curve]
     /// Extra gnuplot lines placed before `plot` (ranges, key position, a second axis, …).
     public var extra: [String] = []
+    /// Labelled vertical and horizontal lines (drawn before `extra`, which may restyle them).
+    public var rules: [Rule] = []
+    /// When not empty, the chart is these panels in a grid of `panelColumns` columns (gnuplot's
+    /// multiplot), each with its own title, axes, curves, rules and extra lines, all reading the
+    /// same `.dat`; this chart's `title` goes above them and its own curves are not drawn. For
+    /// quantities on different scales (a learning rate near 1e-3 and a momentum near 0.996), so
+    /// that none is flattened on an axis made for another.
+    public var panels: [ChartSpec] = []
+    public var panelColumns = 2
     public var size = (width: 900, height: 540)
 
     public init(title: String, x: String, y: String, logX: Bool = false, logY: Bool = false,
@@ -74,6 +122,16 @@ public struct ChartSpec: Sendable {
         self.logY = logY
         self.curves = curves
         self.extra = extra
+    }
+
+    /// A chart of `panels` (see ``panels``), `columns` to a row, sized for them.
+    public static func panels(_ title: String, _ panels: [ChartSpec], columns: Int = 2) -> ChartSpec {
+        var chart = ChartSpec(title: title, x: "", y: "", curves: [])
+        chart.panels = panels
+        chart.panelColumns = max(1, columns)
+        let rows = (panels.count + chart.panelColumns - 1) / chart.panelColumns
+        chart.size = (width: min(1400, 500 * chart.panelColumns), height: 60 + 340 * max(rows, 1))
+        return chart
     }
 
     /// One curve per column after the first: column 1 is x.
@@ -89,10 +147,26 @@ public struct ChartSpec: Sendable {
         var s = "# \(header)\n# edit and re-run: gnuplot \(name).gp (from this folder)\n"
         s += "set terminal pngcairo size \(size.width),\(size.height) noenhanced font \"Sans,11\"\n"
         s += "set output \"\(name).png\"\n"
-        s += "set title \"\(escape(title))\"\nset xlabel \"\(escape(xLabel))\"\nset ylabel \"\(escape(yLabel))\"\n"
-        s += "set grid\nset key outside right\n"
+        guard !panels.isEmpty else { return s + body(name: name, key: "set key outside right") }
+        let rows = (panels.count + panelColumns - 1) / panelColumns
+        s += "set multiplot layout \(rows),\(panelColumns) title \"\(escape(title))\"\n"
+        for (i, panel) in panels.enumerated() {
+            // `reset` between panels: ranges, rules and labels of one never leak into the next.
+            if i > 0 { s += "reset\n" }
+            s += "# panel \(i + 1)\n"
+            s += panel.body(name: name, key: panel.curves.count > 1 ? "set key inside top right" : "unset key")
+        }
+        return s + "unset multiplot\n"
+    }
+
+    /// Title, labels, grid, key, scales, rules, extra lines and the `plot` command.
+    private func body(name: String, key: String) -> String {
+        var s = "set title \"\(escape(title))\"\nset xlabel \"\(escape(xLabel))\"\nset ylabel \"\(escape(yLabel))\"\n"
+        s += "set grid\n\(key)\n"
         if logX { s += "set logscale x\n" }
         if logY { s += "set logscale y\n" }
+        if !rules.isEmpty { s += "set style textbox opaque noborder\n" }
+        for line in rules.flatMap(\.lines) { s += line + "\n" }
         for line in extra { s += line + "\n" }
         let parts = curves.map { c in
             "\"\(name).dat\"" + (c.block.map { " index \($0)" } ?? "")

@@ -2,7 +2,7 @@
 # edit and re-run: gnuplot crop-areas-28px.gp (from this folder)
 set terminal pngcairo size 900,540 noenhanced font "Sans,11"
 set output "crop-areas-28px.png"
-set title "Crop area w·h/(W·H) on the 28x28 Fashion-MNIST item: 20000 images × (2 global + 8 local)"
+set title "Crop area w·h/(W·H) on the 28x28 Fashion-MNIST item: 20000 images × (2 global + 6 local)"
 set xlabel "area fraction of the picture"
 set ylabel "density"
 set grid
