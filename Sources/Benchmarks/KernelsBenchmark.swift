@@ -64,7 +64,7 @@ public struct KernelsBenchmark {
                 fflush(stdout)
             }
         }
-        try chart(results, threadCounts: threadCounts, log: log)
+        try chart(results, threadCounts: threadCounts, peaks: peaks, log: log)
     }
 
     private func row(_ r: BenchResult) -> String {
@@ -78,7 +78,9 @@ public struct KernelsBenchmark {
 
     /// Two panels: SIMD GFLOP/s of every matmul per thread count, and the speed-up of every op
     /// over the reference core (log scale).
-    private func chart(_ results: [BenchResult], threadCounts: [Int], log: (String) -> Void) throws {
+    private func chart(_ results: [BenchResult], threadCounts: [Int], peaks: [Int: Double], log: (String) -> Void) throws {
+        let peakText = threadCounts.map { String(format: "%.0f GFLOP/s at %d thread%@", peaks[$0]!, $0, $0 == 1 ? "" : "s") }
+            .joined(separator: ", ")
         var series = Series(columns: ["index"] + threadCounts.map { "gflops_\($0)t" } + ["speedup_vs_reference"])
         var labels: [String] = []
         var keys: [String] = []
@@ -101,7 +103,7 @@ public struct KernelsBenchmark {
         gp += "set grid ytics\nset style fill solid 0.7\nset key top left\nset xtics rotate by 50 right font \",8\" (\(xtics))\n"
         gp += "set xrange [-1:\(keys.count)]\nset boxwidth \(width)\nset bmargin 10\n"
         if hasFlops {
-            gp += "set title \"SIMD core GFLOP/s (matmuls; FP32 peak ~115 per core)\"\nset ylabel \"GFLOP/s\"\nset yrange [0:*]\n"
+            gp += "set title \"SIMD core GFLOP/s (matmuls; measured FMA peak \(peakText))\"\nset ylabel \"GFLOP/s\"\nset yrange [0:*]\n"
             gp += "plot " + threadCounts.enumerated().map { i, t in
                 "\"kernels.dat\" using ($1+\(Double(i) * width - 0.4 + width / 2)):\(i + 2) with boxes title \"\(t) thread\(t == 1 ? "" : "s")\""
             }.joined(separator: ", ") + "\n"
