@@ -8,7 +8,7 @@ APT_PACKAGES := gnuplot-nox libpng-dev zlib1g-dev pkg-config dataset-fashion-mni
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DINO         := .build/release/dino
 
-.PHONY: all setup build run test check bench lessons clean fuzz
+.PHONY: all setup build run test check bench lessons walkthroughs clean fuzz
 
 all: run
 
@@ -43,9 +43,17 @@ test: setup
 	  $(DINO) verify Tests/golden --kernels reference && $(DINO) verify Tests/golden --kernels simd; fi
 	bash scripts/kill9_test.sh 16
 	bash scripts/full_disk_test.sh
+	bash scripts/walkthrough_check.sh $(FAST_LESSONS)
 
 check: build
 	$(DINO) check
+
+# The walkthroughs paste real lesson output. This re-runs every lesson (about 45 minutes: lessons
+# 07 and 09 train) and compares what it prints with what its walkthrough pastes, timings masked;
+# `make test` does the same for the lessons that take seconds.
+FAST_LESSONS := 01 02 03 04 05 06
+walkthroughs: build
+	bash scripts/walkthrough_check.sh
 
 # libFuzzer + AddressSanitizer on every parser (IDX/gzip, PNG, safetensors, config JSON, golden JSON),
 # FUZZ_SECONDS each; crashes land in .build-fuzz/crashes/.
