@@ -49,7 +49,7 @@ func pctRange(_ r: ClosedRange<Double>) -> String {
 
 /// Writes a picture into the lesson's plot folder and says so (the smoke test looks for `wrote plots/…`).
 func writePicture(_ image: Image, _ name: String) throws {
-    try Gnuplot.ensureDirectory(lesson.plotDirectory)
+    try Files.ensureDirectory(lesson.plotDirectory)
     let path = lesson.plotDirectory + "/" + name + ".png"
     try image.writePNG(path)
     print("wrote \(path) (\(image.width)x\(image.height))")

@@ -316,7 +316,7 @@ itemCaptions.columnBands = [SheetCaptions.grid(["image"] + (1...heads).map { "he
 itemCaptions.rows = SheetCaptions.grid((0..<4).map { fashion.classNames[fashion.labels[$0]] }, origin: 4, cell: itemCell, gap: 4)
 let itemPicture = heatMapSheet(itemRows, gridRows: grid, gridCols: grid, patch: patch, scale: 6).captioned(itemCaptions)
 orExit("attention maps") {
-    try Gnuplot.ensureDirectory(lesson.plotDirectory)
+    try Files.ensureDirectory(lesson.plotDirectory)
     try photoPicture.writePNG(lesson.plotDirectory + "/attention-photo.png")
     try itemPicture.writePNG(lesson.plotDirectory + "/attention-fashion.png")
 }

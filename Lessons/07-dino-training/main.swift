@@ -387,7 +387,7 @@ do {
     let picture = captioned(AttentionMaps.render(&teacher.backbone, images: images, normalization: trained.normalization, mass: 0.6),
                             "Where the trained teacher looks: last-block CLS attention per head, one test image per class",
                             share: trainedShare)
-    try Gnuplot.ensureDirectory(lesson.plotDirectory)
+    try Files.ensureDirectory(lesson.plotDirectory)
     try picture.writePNG(lesson.plotDirectory + "/attention.png")
     print("wrote \(lesson.plotDirectory)/attention.png (\(picture.width)×\(picture.height)): rows = classes, columns = image, heads 1-\(vit.heads)")
     let before = captioned(AttentionMaps.render(&untrained.backbone, images: images, normalization: trained.normalization, mass: 0.6),

@@ -139,7 +139,7 @@ func masked(_ i: Int, of data: Dataset) -> Image {
 var firstOfClass: [Int] = []
 for c in 0..<test.classCount { if let i = test.labels.firstIndex(of: c) { firstOfClass.append(i) } }
 let shown = Array(firstOfClass.prefix(8))
-try Gnuplot.ensureDirectory(lesson.plotDirectory)
+try Files.ensureDirectory(lesson.plotDirectory)
 let shownNames = shown.map { test.classNames[test.labels[$0]] }
 var scenesCaptions = SheetCaptions(
     title: "\(shown.count) test scenes, one per class: a garment among fragments of others, \(s) × \(s) px",

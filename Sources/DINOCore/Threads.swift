@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// How many threads the SIMD core may use (1 or 2 on this machine). The reference core ignores
-/// it. Kernels read it on every call.
+/// How many threads the SIMD core may use (by default every core of the machine). The reference
+/// core ignores it. Kernels read it on every call.
 ///
 /// Two layers: the process-wide setting (`Threads.count = n`, once at start-up from `--threads`),
 /// and a scoped one (`Threads.with(n) { … }`), a task-local that holds for the closure and
@@ -11,7 +11,9 @@ import Synchronization
 /// must run on a given thread count (a parity case, a test) uses the scoped form, so parallel
 /// tests cannot change each other's count.
 public enum Threads {
-    nonisolated(unsafe) private static var global: Int = 2
+    /// The cores this process may run on (at most 64), the default thread count.
+    public static let machineCores = max(1, min(64, ProcessInfo.processInfo.activeProcessorCount))
+    nonisolated(unsafe) private static var global: Int = machineCores
     @TaskLocal static var scoped: Int?
 
     /// The thread count in force here: the innermost ``with(_:_:)``, else the process-wide one.

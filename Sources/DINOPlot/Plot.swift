@@ -192,10 +192,6 @@ public struct PlotResult: Sendable, CustomStringConvertible {
     }
 }
 
-public struct PlotError: Error, CustomStringConvertible {
-    public var description: String
-}
-
 /// Writes `NAME.dat`, `NAME.gp` and, through a real gnuplot process, `NAME.png` (the idea of
 /// gnuplot-iostream: data and script piped to gnuplot, nothing linked).
 public enum Gnuplot {
@@ -210,7 +206,7 @@ public enum Gnuplot {
     }()
 
     /// Writes the three files of one chart into `directory` (created if needed).
-    /// - Throws: ``PlotError`` if the folder cannot be created or a file cannot be written.
+    /// - Throws: ``FileError`` if the folder cannot be created or a file cannot be written.
     @discardableResult
     public static func plot(_ name: String, in directory: String, data: Series, chart: ChartSpec,
                             header: [String]) throws -> PlotResult {
@@ -251,6 +247,4 @@ public enum Gnuplot {
         return PlotResult(directory: directory, name: name, problem: nil)
     }
 
-    /// Kept for the lessons' picture sheets; the implementation is `Files.ensureDirectory`.
-    public static func ensureDirectory(_ directory: String) throws { try Files.ensureDirectory(directory) }
 }

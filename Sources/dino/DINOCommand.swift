@@ -61,8 +61,8 @@ func threadList(_ text: String) throws -> [Int] {
 
 /// `--threads` shared by every subcommand that runs the SIMD core.
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads for the SIMD core (1 or 2 on this machine).")
-    var threads: Int = 2
+    @Option(name: .long, help: "Threads for the SIMD core (1 to 64; default: the \(Threads.machineCores) cores of this machine).")
+    var threads: Int = Threads.machineCores
 
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64, got \(threads)") }
