@@ -14,17 +14,21 @@ import DINOPlot
 import Foundation
 import SIMDCore
 
-var lesson = Lesson("01-views", title: "Multi-crop views",
-                    knobs: [
-                        Knob("--locals", "N", "local crops per image, on the photograph and on Fashion-MNIST",
-                             default: "8 on the photograph, 6 on Fashion-MNIST as lesson 07 trains"),
-                        Knob("--global-scale", "A,B", "area range of the global crops, both recipes", default: "0.4,1"),
-                        Knob("--local-scale", "A,B", "area range of the local crops, both recipes", default: "0.05,0.4"),
-                        Knob("--photo", "PATH", "the photograph (any PNG)", default: "Lessons/assets/chelsea.png"),
-                        Knob("--photo-crop", "W,H", "use only the centre W × H pixels of the photograph"),
-                        Knob("--gray", "yes|no", "give the photograph to MultiCrop as one gray channel", default: "no"),
-                        Knob("--draws", "N", "images of crop boxes drawn for the histograms of §8", default: "20000; --quick 2000"),
-                    ])
+var lesson = Lesson(
+    "01-views", title: "Multi-crop views",
+    knobs: [
+        Knob(
+            "--locals", "N", "local crops per image, on the photograph and on Fashion-MNIST",
+            default: "8 on the photograph, 6 on Fashion-MNIST as lesson 07 trains"),
+        Knob("--global-scale", "A,B", "area range of the global crops, both recipes", default: "0.4,1"),
+        Knob("--local-scale", "A,B", "area range of the local crops, both recipes", default: "0.05,0.4"),
+        Knob("--photo", "PATH", "the photograph (any PNG)", default: "Lessons/assets/chelsea.png"),
+        Knob("--photo-crop", "W,H", "use only the centre W × H pixels of the photograph"),
+        Knob("--gray", "yes|no", "give the photograph to MultiCrop as one gray channel", default: "no"),
+        Knob(
+            "--draws", "N", "images of crop boxes drawn for the histograms of §8",
+            default: "20000; --quick 2000"),
+    ])
 
 /// A scale range from a knob: two numbers 0 < A ≤ B ≤ 1.
 func scaleKnob(_ flag: String, default fallback: ClosedRange<Double>) -> ClosedRange<Double> {
@@ -81,7 +85,9 @@ if lesson.option("--photo-crop") != nil {
     let wh = lesson.doubles("--photo-crop", default: [], count: 2, in: 1...1_000_000)
     let (w, h) = (Int(wh[0]), Int(wh[1]))
     guard Double(w) == wh[0], Double(h) == wh[1], w <= photo.width, h <= photo.height else {
-        lessonFail("--photo-crop needs whole numbers W ≤ \(photo.width) and H ≤ \(photo.height), got \(wh[0]),\(wh[1])")
+        lessonFail(
+            "--photo-crop needs whole numbers W ≤ \(photo.width) and H ≤ \(photo.height), got \(wh[0]),\(wh[1])"
+        )
     }
     photo = photo.cropped(top: (photo.height - h) / 2, left: (photo.width - w) / 2, height: h, width: w)
     print("--photo-crop: the centre \(w)x\(h) of it")
@@ -93,7 +99,8 @@ let photoMean = (0..<3).map { c in
 print("channel means R G B: " + photoMean.map { format($0, digits: 3) }.joined(separator: " "))
 if photoPath == defaultPhoto && lesson.option("--photo-crop") == nil {
     lesson.claim(
-        "the photograph loads as 451×300 RGB", photo.width == 451 && photo.height == 300 && photo.channels == 3)
+        "the photograph loads as 451×300 RGB",
+        photo.width == 451 && photo.height == 300 && photo.channels == 3)
 }
 if gray {
     photo = photo.gray
@@ -142,14 +149,17 @@ print(
         config.aspectRatio.lowerBound, config.aspectRatio.upperBound, config.brightness, config.contrast,
         config.saturation, config.hue, config.blurSigma.lowerBound, config.blurSigma.upperBound))
 let photoNormalization = config.normalization(channels: photo.channels)
-print("normalise with \(gray ? "the gray" : "ImageNet") mean \(photoNormalization.mean) and std \(photoNormalization.std)")
+print(
+    "normalise with \(gray ? "the gray" : "ImageNet") mean \(photoNormalization.mean) and std \(photoNormalization.std)"
+)
 
 // MARK: 3 · Ten views of the cat, every draw printed (2 + --locals)
 // `batch` draws each image's parameters from its own stream, seeded by (seed, epoch, index), then
 // renders them crop-major: crops[v] is [B, 3, S, S], all images' view v (the layout the ViT eats).
 // Read the lines: box = the window cut from the 451 × 300 picture, s and r = the area fraction
 // and aspect ratio drawn for it, then which coins came up.
-lesson.section("3 · \(config.viewCount == 10 ? "Ten" : "\(config.viewCount)") views of the cat, every draw printed")
+lesson.section(
+    "3 · \(config.viewCount == 10 ? "Ten" : "\(config.viewCount)") views of the cat, every draw printed")
 let views = try crop.batch([photo], indices: [0], seed: lesson.seed, epoch: 0)
 print("crops: " + views.crops.map { "\($0.shape)" }.joined(separator: " "))
 for v in 0..<views.viewCount { print(views.parameters(image: 0, view: v)) }
@@ -157,7 +167,8 @@ let drawn = views.parameters
 let c = photo.channels
 lesson.claim(
     "2 global crops of 224 and \(views0) local crops of 96, crop-major [1, \(c), S, S]",
-    views.crops.count == config.viewCount && views.crops.prefix(2).allSatisfy { $0.shape == [1, c, 224, 224] }
+    views.crops.count == config.viewCount
+        && views.crops.prefix(2).allSatisfy { $0.shape == [1, c, 224, 224] }
         && views.crops.dropFirst(2).allSatisfy { $0.shape == [1, c, 96, 96] })
 lesson.claim(
     "global 1 is blurred (p 1.0) and no view but global 2 is solarized",
@@ -169,7 +180,9 @@ lesson.claim(
 // normalised tensors; for display we undo the normalisation (v·std + mean). Each picture is
 // labelled in the sheet itself (BitmapFont), so the PNG says what it shows without this text.
 lesson.section("4 · The contact sheet")
-func contactSheet(_ source: Image, _ batch: MultiCropBatch, item: Int, _ normalization: Normalization) -> Image {
+func contactSheet(
+    _ source: Image, _ batch: MultiCropBatch, item: Int, _ normalization: Normalization
+) -> Image {
     let shown = source.resized(
         width: Int((Double(source.width) * 224 / Double(source.height)).rounded()), height: 224)
     let (margin, gap, frame, scale) = (12, 10, 3, 2)
@@ -191,9 +204,11 @@ func contactSheet(_ source: Image, _ batch: MultiCropBatch, item: Int, _ normali
             thickness: thickness)
     }
     sheet.paste(boxed, x: margin, y: top)
-    let photoLabel = Image.textWidth("the photograph, every box", scale: scale) <= shown.width
+    let photoLabel =
+        Image.textWidth("the photograph, every box", scale: scale) <= shown.width
         ? "the photograph, every box" : "every box"
-    sheet.drawText(photoLabel, centeredAt: margin + shown.width / 2, y: top - band + 2, color: ink, scale: scale)
+    sheet.drawText(
+        photoLabel, centeredAt: margin + shown.width / 2, y: top - band + 2, color: ink, scale: scale)
     for v in 0..<batch.viewCount {
         let view = normalization.unnormalized(batch.crops[v], item: item).rgb
         let (x, y) =
@@ -209,10 +224,13 @@ func contactSheet(_ source: Image, _ batch: MultiCropBatch, item: Int, _ normali
     }
     return sheet
 }
-let viewsSheet = contactSheet(photo, views, item: 0, photoNormalization).captioned(SheetCaptions(
-    title: "DINO's official recipe on one photograph: 2 global crops (224 px) and \(views0) local crops (96 px), seed \(lesson.seed)",
-    footer: "Each view is framed in the colour of its box; globals cover \(pctRange(config.globalScale)) of the "
-        + "picture, locals \(pctRange(config.localScale))."))
+let viewsSheet = contactSheet(photo, views, item: 0, photoNormalization).captioned(
+    SheetCaptions(
+        title:
+            "DINO's official recipe on one photograph: 2 global crops (224 px) and \(views0) local crops (96 px), seed \(lesson.seed)",
+        footer:
+            "Each view is framed in the colour of its box; globals cover \(pctRange(config.globalScale)) of the "
+            + "picture, locals \(pctRange(config.localScale))."))
 try writePicture(viewsSheet, "views")
 
 // MARK: 5 · One crop, one operation at a time → plots/01-views/pipeline.png
@@ -264,9 +282,14 @@ lesson.claim("the fused renderer equals the operations applied one at a time (|�
 var strip = Image(width: steps.count * (160 + 8) - 8, height: 160, channels: 3, fill: [1])
 for (i, s) in steps.enumerated() { strip.paste(s.1.resized(width: 160, height: 160), x: i * 168, y: 0) }
 var stripCaptions = SheetCaptions(
-    title: "Global 2's box, one operation at a time in DINO's order, every coin forced to yes (grayscale left out)")
-stripCaptions.columnBands = [SheetCaptions.grid(steps.enumerated().map { "\($0.offset + 1). \($0.element.0)" },
-                                                origin: 0, cell: 160, gap: 8)]
+    title:
+        "Global 2's box, one operation at a time in DINO's order, every coin forced to yes (grayscale left out)"
+)
+stripCaptions.columnBands = [
+    SheetCaptions.grid(
+        steps.enumerated().map { "\($0.offset + 1). \($0.element.0)" },
+        origin: 0, cell: 160, gap: 8)
+]
 try writePicture(strip.captioned(stripCaptions), "pipeline")
 
 // MARK: 6 · Same seed, same views
@@ -329,17 +352,22 @@ if let n = localsKnob { lesson07.localCount = n }
 lesson07.globalScale = [globalScale.lowerBound, globalScale.upperBound]
 lesson07.localScale = [localScale.lowerBound, localScale.upperBound]
 let fashionCrop: MultiCrop
-do { fashionCrop = try DINOTrainer<SIMDKernels>(config: lesson07, train: fashionTrain, test: nil).multiCrop } catch {
+do {
+    fashionCrop = try DINOTrainer<SIMDKernels>(config: lesson07, train: fashionTrain, test: nil).multiCrop
+} catch {
     lessonFail("lesson 07's recipe: \(error)")
 }
 let fashionConfig = fashionCrop.config
 let fashionNormalization = fashionConfig.normalizationGray
 print(
     String(
-        format: "lesson 07's recipe (preset 'default'%@): 2 × %d px global, %d × %d px local, area U[%.2f, %.2f) / U[%.2f, %.2f),",
+        format:
+            "lesson 07's recipe (preset 'default'%@): 2 × %d px global, %d × %d px local, area U[%.2f, %.2f) / U[%.2f, %.2f),",
         localsKnob == nil && lesson.option("--global-scale") == nil && lesson.option("--local-scale") == nil
-            ? "" : " with this run's knobs", fashionConfig.globalSize, fashionConfig.localCount, fashionConfig.localSize,
-        fashionConfig.globalScale.lowerBound, fashionConfig.globalScale.upperBound, fashionConfig.localScale.lowerBound,
+            ? "" : " with this run's knobs", fashionConfig.globalSize, fashionConfig.localCount,
+        fashionConfig.localSize,
+        fashionConfig.globalScale.lowerBound, fashionConfig.globalScale.upperBound,
+        fashionConfig.localScale.lowerBound,
         fashionConfig.localScale.upperBound))
 print(
     String(
@@ -380,21 +408,34 @@ for (row, item) in items.enumerated() {
 // Labels: a band of group names (the image, the 28-px globals, the 14-px locals) over a band of
 // view numbers; the class of each row on the left.
 var fashionCaptions = SheetCaptions(
-    title: "Fashion-MNIST with lesson 07's recipe: 2 global + \(fashionLocals) local views per item, enlarged \(zoom)×",
-    footer: String(format: "Blur σ at most %.0f px (lesson 07's), not the photograph's 2 px. ", fashionConfig.blurSigma.upperBound)
+    title:
+        "Fashion-MNIST with lesson 07's recipe: 2 global + \(fashionLocals) local views per item, enlarged \(zoom)×",
+    footer: String(
+        format: "Blur σ at most %.0f px (lesson 07's), not the photograph's 2 px. ",
+        fashionConfig.blurSigma.upperBound)
         + "The 14-px locals really have half the pixels of the 28-px globals.")
 let localStart = columnStarts[3], localSpan = columnStarts.last! + smallTile - localStart
 fashionCaptions.columnBands = [
-    [SheetCaptions.Label("global crops, 28 px", start: columnStarts[1], length: 2 * bigTile + fashionGap),
-     SheetCaptions.Label(["local crops, 14 px", "locals, 14 px", "locals"].first { Image.textWidth($0, scale: 2) <= localSpan }
-                             ?? "L", start: localStart, length: localSpan)],
-    [SheetCaptions.Label("original", start: columnStarts[0], length: bigTile),
-     SheetCaptions.Label("1", start: columnStarts[1], length: bigTile),
-     SheetCaptions.Label("2", start: columnStarts[2], length: bigTile)]
-        + (0..<fashionLocals).map { SheetCaptions.Label("\($0 + 1)", start: columnStarts[3 + $0], length: smallTile) },
+    [
+        SheetCaptions.Label("global crops, 28 px", start: columnStarts[1], length: 2 * bigTile + fashionGap),
+        SheetCaptions.Label(
+            ["local crops, 14 px", "locals, 14 px", "locals"].first {
+                Image.textWidth($0, scale: 2) <= localSpan
+            }
+                ?? "L", start: localStart, length: localSpan),
+    ],
+    [
+        SheetCaptions.Label("original", start: columnStarts[0], length: bigTile),
+        SheetCaptions.Label("1", start: columnStarts[1], length: bigTile),
+        SheetCaptions.Label("2", start: columnStarts[2], length: bigTile),
+    ]
+        + (0..<fashionLocals).map {
+            SheetCaptions.Label("\($0 + 1)", start: columnStarts[3 + $0], length: smallTile)
+        },
 ]
-fashionCaptions.rows = SheetCaptions.grid(items.map { fashion.classNames[fashion.labels[$0]] }, origin: fashionMargin,
-                                          cell: bigTile, gap: fashionGap)
+fashionCaptions.rows = SheetCaptions.grid(
+    items.map { fashion.classNames[fashion.labels[$0]] }, origin: fashionMargin,
+    cell: bigTile, gap: fashionGap)
 try writePicture(fashionSheet.captioned(fashionCaptions), "fashion-views")
 
 // MARK: 8 · Where do the crop areas fall? → plots/01-views/crop-areas.png, crop-areas-28px.png
@@ -408,7 +449,9 @@ try writePicture(fashionSheet.captioned(fashionCaptions), "fashion-views")
 lesson.section("8 · Where do the crop areas fall?")
 let draws = lesson.int("--draws", default: lesson.quick ? 2_000 : 20_000, in: 100...1_000_000)
 let bins = 100  // 0.01 wide: 0.05 and 0.4 fall on bin edges
-func areaHistogram(width: Int, height: Int, recipe: MultiCrop) -> (
+func areaHistogram(
+    width: Int, height: Int, recipe: MultiCrop
+) -> (
     global: [Double], local: [Double],
     stats: (fallbacks: Int, globals: Int, outside: Int, blurred: [Int], solarized: [Int])
 ) {
@@ -457,7 +500,9 @@ func areaHistogram(width: Int, height: Int, recipe: MultiCrop) -> (
 let photoAreas = areaHistogram(width: photoW, height: photoH, recipe: crop)
 let fashionAreas = areaHistogram(width: 28, height: 28, recipe: fashionCrop)
 // gnuplot's "steps" draws each row from its x to the next row's x, so rows start at bin edges.
-func areaChart(_ name: String, _ areas: (global: [Double], local: [Double]), picture: String, recipe: MultiCropConfig) throws {
+func areaChart(
+    _ name: String, _ areas: (global: [Double], local: [Double]), picture: String, recipe: MultiCropConfig
+) throws {
     let (gs, ls) = (recipe.globalScale, recipe.localScale)
     var series = Series(columns: ["area_bin_start", "global", "local", "uniform_global", "uniform_local"])
     for b in 0...bins {
@@ -472,28 +517,36 @@ func areaChart(_ name: String, _ areas: (global: [Double], local: [Double]), pic
     try lesson.plot(
         name, series,
         ChartSpec(
-            title: "Crop area w·h/(W·H) on the \(picture): \(draws) images × (2 global + \(recipe.localCount) local)",
+            title:
+                "Crop area w·h/(W·H) on the \(picture): \(draws) images × (2 global + \(recipe.localCount) local)",
             x: "area fraction of the picture",
             y: "density",
             curves: [
                 .init(using: "1:2", title: "global crops", style: "steps lw 2 lc rgb '#d62728'"),
                 .init(using: "1:3", title: "local crops", style: "steps lw 2 lc rgb '#1f77b4'"),
                 .init(
-                    using: "1:4", title: "if s ~ U[\(gs.lowerBound.shortText), \(gs.upperBound.shortText)) were kept as drawn",
+                    using: "1:4",
+                    title:
+                        "if s ~ U[\(gs.lowerBound.shortText), \(gs.upperBound.shortText)) were kept as drawn",
                     style: "steps lw 1 dt 2 lc rgb '#d62728'"),
                 .init(
-                    using: "1:5", title: "if s ~ U[\(ls.lowerBound.shortText), \(ls.upperBound.shortText)) were kept as drawn",
+                    using: "1:5",
+                    title:
+                        "if s ~ U[\(ls.lowerBound.shortText), \(ls.upperBound.shortText)) were kept as drawn",
                     style: "steps lw 1 dt 2 lc rgb '#1f77b4'"),
             ], extra: ["set xrange [0:1]", "set yrange [0:*]", "set key inside top right"]))
 }
-try areaChart("crop-areas", (photoAreas.global, photoAreas.local), picture: "\(photoW)x\(photoH) photograph", recipe: config)
+try areaChart(
+    "crop-areas", (photoAreas.global, photoAreas.local), picture: "\(photoW)x\(photoH) photograph",
+    recipe: config)
 try areaChart(
     "crop-areas-28px", (fashionAreas.global, fashionAreas.local), picture: "28x28 Fashion-MNIST item",
     recipe: fashionConfig)
 let g = photoAreas.stats
 print(
     String(
-        format: "%dx%d: %d of %d global crops fell back to the centre crop (%.2f%%)", photoW, photoH, g.fallbacks,
+        format: "%dx%d: %d of %d global crops fell back to the centre crop (%.2f%%)", photoW, photoH,
+        g.fallbacks,
         g.globals,
         100 * Double(g.fallbacks) / Double(g.globals)))
 print(

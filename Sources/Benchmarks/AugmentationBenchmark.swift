@@ -25,7 +25,10 @@ public struct AugmentationBenchmark {
     public var only: String?
     /// Folder for the chart (augment.dat/.gp/.png).
     public var plots: String
-    public init(threads: String = "1,2", runs: Int = 7, batch: Int = 256, photoBatch: Int = 8, image: String?, fashionMNIST: String = Dataset.fashionMNISTDirectory, only: String?, plots: String = "plots/bench") {
+    public init(
+        threads: String = "1,2", runs: Int = 7, batch: Int = 256, photoBatch: Int = 8, image: String?,
+        fashionMNIST: String = Dataset.fashionMNISTDirectory, only: String?, plots: String = "plots/bench"
+    ) {
         self.threads = threads
         self.runs = runs
         self.batch = batch

@@ -36,7 +36,10 @@ public struct BenchCase: Sendable {
     /// Returns a closure that runs the op once on prepared inputs and consumes one output value.
     public let prepare: @Sendable (any KernelSet.Type) -> () -> Void
 
-    public init(op: String, shape: String, flops: Double?, prepare: @escaping @Sendable (any KernelSet.Type) -> () -> Void) {
+    public init(
+        op: String, shape: String, flops: Double?,
+        prepare: @escaping @Sendable (any KernelSet.Type) -> () -> Void
+    ) {
         self.op = op
         self.shape = shape
         self.flops = flops
@@ -46,7 +49,10 @@ public struct BenchCase: Sendable {
 
 extension BenchCase {
     public static func matmul(_ layout: MatmulLayout, m: Int, k: Int, n: Int) -> BenchCase {
-        BenchCase(op: "matmul \(layout.rawValue)", shape: "\(m)x\(k)x\(n)", flops: 2 * Double(m) * Double(k) * Double(n)) { K in
+        BenchCase(
+            op: "matmul \(layout.rawValue)", shape: "\(m)x\(k)x\(n)",
+            flops: 2 * Double(m) * Double(k) * Double(n)
+        ) { K in
             var rng = SplitMix64(seed: 1)
             let a = rng.uniformTensor(layout == .tn ? [k, m] : [m, k])
             let b = rng.uniformTensor(layout == .nt ? [n, k] : [k, n])
@@ -75,7 +81,8 @@ extension BenchCase {
             box.p = x
             box.m = Tensor(shape: [rows, cols])
             box.v = Tensor(shape: [rows, cols])
-            var mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows]), ignored = Tensor(shape: [rows, cols])
+            var mean = Tensor(shape: [rows]), rstd = Tensor(shape: [rows]),
+                ignored = Tensor(shape: [rows, cols])
             K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &ignored, mean: &mean, rstd: &rstd)
             var geluOutput = Tensor(shape: [rows, cols])
             K.gelu(x, into: &geluOutput)
@@ -86,7 +93,9 @@ extension BenchCase {
                 K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &bnOut, mean: &bnMean, rstd: &bnRstd)
             }
             var l2Output = Tensor(shape: [rows, cols]), l2Norms = Tensor(shape: [rows])
-            if op == .l2NormalizeBackward { K.l2Normalize(x, epsilon: 1e-12, into: &l2Output, norms: &l2Norms) }
+            if op == .l2NormalizeBackward {
+                K.l2Normalize(x, epsilon: 1e-12, into: &l2Output, norms: &l2Norms)
+            }
             var step = 0
             return {
                 switch op {
@@ -95,13 +104,22 @@ extension BenchCase {
                 case .rowEntropy: K.rowEntropy(x, into: &box.r1)
                 case .rowCrossEntropy: K.rowCrossEntropy(target: dy, logProbs: x, into: &box.r1)
                 case .softmaxCrossEntropy:
-                    K.softmaxCrossEntropy(x, temperature: 0.1, target: dy, gradientScale: 1e-3, loss: &box.r1, gradient: &box.y)
-                case .layerNorm: K.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &box.y, mean: &box.r1, rstd: &box.r2)
+                    K.softmaxCrossEntropy(
+                        x, temperature: 0.1, target: dy, gradientScale: 1e-3, loss: &box.r1, gradient: &box.y)
+                case .layerNorm:
+                    K.layerNorm(
+                        x, weight: w, bias: b, epsilon: 1e-6, into: &box.y, mean: &box.r1, rstd: &box.r2)
                 case .layerNormBackward:
-                    K.layerNormBackward(dy, x, weight: w, mean: mean, rstd: rstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2)
-                case .batchNorm: K.batchNorm(x, weight: w, bias: b, epsilon: 1e-5, into: &box.y, mean: &box.c1, rstd: &box.c2)
+                    K.layerNormBackward(
+                        dy, x, weight: w, mean: mean, rstd: rstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2
+                    )
+                case .batchNorm:
+                    K.batchNorm(
+                        x, weight: w, bias: b, epsilon: 1e-5, into: &box.y, mean: &box.c1, rstd: &box.c2)
                 case .batchNormBackward:
-                    K.batchNormBackward(dy, x, weight: w, mean: bnMean, rstd: bnRstd, dx: &box.y, dWeight: &box.c1, dBias: &box.c2)
+                    K.batchNormBackward(
+                        dy, x, weight: w, mean: bnMean, rstd: bnRstd, dx: &box.y, dWeight: &box.c1,
+                        dBias: &box.c2)
                 case .gelu: K.gelu(x, into: &box.y)
                 case .geluBackward: K.geluBackward(dy, x, output: geluOutput, into: &box.y)
                 case .add: K.add(x, dy, into: &box.y)
@@ -109,17 +127,21 @@ extension BenchCase {
                 case .axpy: K.axpy(0.5, x, &box.y)
                 case .addRow: K.addRow(x, w, scale: -1, into: &box.y)
                 case .l2Normalize: K.l2Normalize(x, epsilon: 1e-12, into: &box.y, norms: &box.r1)
-                case .l2NormalizeBackward: K.l2NormalizeBackward(dy, y: l2Output, norms: l2Norms, epsilon: 1e-12, into: &box.y)
+                case .l2NormalizeBackward:
+                    K.l2NormalizeBackward(dy, y: l2Output, norms: l2Norms, epsilon: 1e-12, into: &box.y)
                 case .columnSums: K.columnSums(x, accumulate: false, into: &box.c1)
                 case .rowSums: K.rowSums(x, into: &box.r1)
                 case .sumOfSquares: box.r1.storage[0] = Float(K.sumOfSquares(x))
                 case .emaUpdate: K.emaUpdate(&box.p, toward: dy, momentum: 0.996)
                 case .adamWStep:
                     step += 1
-                    K.adamWStep(&box.p, grad: dy, m: &box.m, v: &box.v, step: step,
-                                hyper: AdamWHyper(lr: 1e-4, weightDecay: 0.04))
-                case .matmul, .attention, .attentionBackward, .attentionProbabilities, .patchEmbed, .patchEmbedBackward,
-                     .resamplePositionEmbedding, .resamplePositionEmbeddingBackward, .weightNorm, .weightNormBackward:
+                    K.adamWStep(
+                        &box.p, grad: dy, m: &box.m, v: &box.v, step: step,
+                        hyper: AdamWHyper(lr: 1e-4, weightDecay: 0.04))
+                case .matmul, .attention, .attentionBackward, .attentionProbabilities, .patchEmbed,
+                    .patchEmbedBackward,
+                    .resamplePositionEmbedding, .resamplePositionEmbeddingBackward, .weightNorm,
+                    .weightNormBackward:
                     preconditionFailure("\(op) is not a row op: it has its own BenchCase factory")
                 }
                 BlackHole.consume(box.y.storage[0] + box.r1.storage[0] + box.c1.storage[0] + box.p.storage[0])
@@ -129,11 +151,15 @@ extension BenchCase {
 
     /// Multi-head attention at a ViT block's shapes: `[batch, tokens, 3·dim]` in, forward,
     /// backward, and the probabilities of the CLS query (what attention maps read).
-    public static func attention(_ op: KernelOp, batch: Int, tokens n: Int, dim c: Int, heads: Int) -> BenchCase {
+    public static func attention(
+        _ op: KernelOp, batch: Int, tokens n: Int, dim c: Int, heads: Int
+    ) -> BenchCase {
         // Multiply-adds ×2: forward S = QKᵀ and O = PV (2·N²·C each); backward rebuilds S and
         // computes dV, dP, dQ, dK (5 products); the CLS probabilities are one row of S per head.
         let perProduct = 2 * Double(batch) * Double(n * n) * Double(c)
-        let flops = op == .attention ? 2 * perProduct : op == .attentionBackward ? 5 * perProduct : 2 * Double(batch * n * c)
+        let flops =
+            op == .attention
+            ? 2 * perProduct : op == .attentionBackward ? 5 * perProduct : 2 * Double(batch * n * c)
         return BenchCase(op: op.rawValue, shape: "\(batch)x\(n)x\(c) h\(heads)", flops: flops) { K in
             var rng = SplitMix64(seed: 3)
             let qkv = rng.uniformTensor([batch, n, 3 * c], -1, 1), dOut = rng.uniformTensor([batch, n, c])
@@ -146,8 +172,10 @@ extension BenchCase {
                 switch op {
                 case .attention: K.attention(qkv, heads: heads, scale: scale, into: &fresh, logSumExp: &lse)
                 case .attentionBackward:
-                    K.attentionBackward(dOut, qkv: qkv, out: out, logSumExp: lse, heads: heads, scale: scale, into: &dQKV)
-                case .attentionProbabilities: K.attentionProbabilities(qkv, heads: heads, scale: scale, queries: 1, into: &probs)
+                    K.attentionBackward(
+                        dOut, qkv: qkv, out: out, logSumExp: lse, heads: heads, scale: scale, into: &dQKV)
+                case .attentionProbabilities:
+                    K.attentionProbabilities(qkv, heads: heads, scale: scale, queries: 1, into: &probs)
                 default: preconditionFailure("\(op) is not an attention op")
                 }
                 BlackHole.consume(fresh.storage[0] + dQKV.storage[0] + probs.storage[0])
@@ -167,26 +195,36 @@ extension BenchCase {
         }
         return BenchCase(op: op.rawValue, shape: shape, flops: nil) { K in
             var rng = SplitMix64(seed: 4)
-            let images = rng.uniformTensor([1024, 1, 28, 28]), weight = rng.uniformTensor([64, 1, 7, 7]), bias = rng.uniformTensor([64])
-            var tokens = Tensor(shape: [1024, 16, 64]), dW = Tensor(shape: [64, 1, 7, 7]), dB = Tensor(shape: [64])
+            let images = rng.uniformTensor([1024, 1, 28, 28]), weight = rng.uniformTensor([64, 1, 7, 7]),
+                bias = rng.uniformTensor([64])
+            var tokens = Tensor(shape: [1024, 16, 64]), dW = Tensor(shape: [64, 1, 7, 7]),
+                dB = Tensor(shape: [64])
             let dTokens = rng.uniformTensor([1024, 16, 64])
             let table = rng.uniformTensor([1, 17, 64]), dTable0 = rng.uniformTensor([1, 5, 64])
             var resampled = Tensor(shape: [1, 5, 64]), dTable = Tensor(shape: [1, 17, 64])
-            let v = rng.uniformTensor([2048, 64]), g = Tensor(shape: [2048, 1], repeating: 1), dWn = rng.uniformTensor([2048, 64])
-            var w = Tensor(shape: [2048, 64]), norms = Tensor(shape: [2048]), dV = Tensor(shape: [2048, 64]), dG = Tensor(shape: [2048, 1])
+            let v = rng.uniformTensor([2048, 64]), g = Tensor(shape: [2048, 1], repeating: 1),
+                dWn = rng.uniformTensor([2048, 64])
+            var w = Tensor(shape: [2048, 64]), norms = Tensor(shape: [2048]), dV = Tensor(shape: [2048, 64]),
+                dG = Tensor(shape: [2048, 1])
             K.weightNorm(v, g: g, into: &w, norms: &norms)
             return {
                 switch op {
                 case .patchEmbed: K.patchEmbed(images, weight: weight, bias: bias, patch: 7, into: &tokens)
-                case .patchEmbedBackward: K.patchEmbedBackward(dTokens, images: images, patch: 7, dWeight: &dW, dBias: &dB)
-                case .resamplePositionEmbedding: K.resamplePositionEmbedding(table, sourceGrid: 4, rows: 2, cols: 2, into: &resampled)
+                case .patchEmbedBackward:
+                    K.patchEmbedBackward(dTokens, images: images, patch: 7, dWeight: &dW, dBias: &dB)
+                case .resamplePositionEmbedding:
+                    K.resamplePositionEmbedding(table, sourceGrid: 4, rows: 2, cols: 2, into: &resampled)
                 case .resamplePositionEmbeddingBackward:
-                    K.resamplePositionEmbeddingBackward(dTable0, sourceGrid: 4, rows: 2, cols: 2, into: &dTable)
+                    K.resamplePositionEmbeddingBackward(
+                        dTable0, sourceGrid: 4, rows: 2, cols: 2, into: &dTable)
                 case .weightNorm: K.weightNorm(v, g: g, into: &w, norms: &norms)
-                case .weightNormBackward: K.weightNormBackward(dWn, v: v, g: g, norms: norms, dV: &dV, dG: &dG)
+                case .weightNormBackward:
+                    K.weightNormBackward(dWn, v: v, g: g, norms: norms, dV: &dV, dG: &dG)
                 default: preconditionFailure("\(op) is not a layer op")
                 }
-                BlackHole.consume(tokens.storage[0] + dW.storage[0] + resampled.storage[0] + dTable.storage[0] + w.storage[0] + dV.storage[0])
+                BlackHole.consume(
+                    tokens.storage[0] + dW.storage[0] + resampled.storage[0] + dTable.storage[0]
+                        + w.storage[0] + dV.storage[0])
             }
         }
     }
@@ -197,9 +235,9 @@ extension BenchCase {
         var cases: [BenchCase] = []
         let rows = 4160
         for (d, out) in [(192, 576), (192, 768), (768, 192), (64, 192), (64, 256), (256, 64)] {
-            cases.append(.matmul(.nt, m: rows, k: d, n: out))        // forward  y = x·Wᵀ
-            cases.append(.matmul(.nn, m: rows, k: out, n: d))        // backward dx = dy·W
-            cases.append(.matmul(.tn, m: out, k: rows, n: d))        // backward dW = dyᵀ·x
+            cases.append(.matmul(.nt, m: rows, k: d, n: out))  // forward  y = x·Wᵀ
+            cases.append(.matmul(.nn, m: rows, k: out, n: d))  // backward dx = dy·W
+            cases.append(.matmul(.tn, m: out, k: rows, n: d))  // backward dW = dyᵀ·x
         }
         for s in [64, 128, 256, 512, 1024] {
             for layout in MatmulLayout.allCases { cases.append(.matmul(layout, m: s, k: s, n: s)) }
@@ -208,10 +246,10 @@ extension BenchCase {
         cases.append(.rowOp(.logSoftmax, rows: rows, cols: 1024))
         cases.append(.rowOp(.rowEntropy, rows: 512, cols: 1024))
         cases.append(.rowOp(.rowCrossEntropy, rows: 512, cols: 1024))
-        cases.append(.rowOp(.softmaxCrossEntropy, rows: 1024, cols: 2048))   // the default run's student logits
+        cases.append(.rowOp(.softmaxCrossEntropy, rows: 1024, cols: 2048))  // the default run's student logits
         cases.append(.rowOp(.layerNorm, rows: rows, cols: 192))
         cases.append(.rowOp(.layerNormBackward, rows: rows, cols: 192))
-        cases.append(.rowOp(.batchNorm, rows: 1024, cols: 256))              // the default head's hidden layers
+        cases.append(.rowOp(.batchNorm, rows: 1024, cols: 256))  // the default head's hidden layers
         cases.append(.rowOp(.batchNormBackward, rows: 1024, cols: 256))
         cases.append(.rowOp(.gelu, rows: rows, cols: 768))
         cases.append(.rowOp(.geluBackward, rows: rows, cols: 768))
@@ -231,8 +269,11 @@ extension BenchCase {
             cases.append(.attention(op, batch: 8, tokens: 197, dim: 384, heads: 6))
             cases.append(.attention(op, batch: 256, tokens: 17, dim: 64, heads: 4))
         }
-        for op in [KernelOp.patchEmbed, .patchEmbedBackward, .resamplePositionEmbedding, .resamplePositionEmbeddingBackward,
-                   .weightNorm, .weightNormBackward] {
+        for op in [
+            KernelOp.patchEmbed, .patchEmbedBackward, .resamplePositionEmbedding,
+            .resamplePositionEmbeddingBackward,
+            .weightNorm, .weightNormBackward,
+        ] {
             cases.append(.layer(op))
         }
         return cases
@@ -255,8 +296,10 @@ public struct BenchResult: Sendable {
             var op: String, shape: String, threads: Int
             var reference_ms: Double?, simd_ms: Double, speedup: Double?, gflops: Double?
         }
-        return jsonLine(Line(op: op, shape: shape, threads: threads, reference_ms: referenceMs, simd_ms: simdMs,
-                             speedup: speedup, gflops: gflops))
+        return jsonLine(
+            Line(
+                op: op, shape: shape, threads: threads, reference_ms: referenceMs, simd_ms: simdMs,
+                speedup: speedup, gflops: gflops))
     }
 }
 
@@ -276,15 +319,16 @@ private func runBenchmarkHere(_ c: BenchCase, threads: Int, runs: Int, reference
         let more = first > 2000 ? 0 : first > 300 ? 2 : 4
         referenceMs = Stats.median([first] + (more > 0 ? measure(warmup: 0, runs: more, ref) : []))
     }
-    return BenchResult(op: c.op, shape: c.shape, threads: threads, referenceMs: referenceMs, simdMs: simdMs,
-                       gflops: c.flops.map { $0 / (simdMs * 1e6) })
+    return BenchResult(
+        op: c.op, shape: c.shape, threads: threads, referenceMs: referenceMs, simdMs: simdMs,
+        gflops: c.flops.map { $0 / (simdMs * 1e6) })
 }
 
 /// The CPU model from /proc/cpuinfo, for chart headers.
 public var cpuModel: String {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
-          let name = line.split(separator: ":", maxSplits: 1).last
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+        let name = line.split(separator: ":", maxSplits: 1).last
     else { return "unknown CPU" }
     return name.trimmingCharacters(in: .whitespaces)
 }
@@ -292,9 +336,9 @@ public var cpuModel: String {
 /// Whether this binary was built with optimisation (benchmarks of a debug build mean little).
 public var isOptimizedBuild: Bool {
     #if DEBUG
-    return false
+        return false
     #else
-    return true
+        return true
     #endif
 }
 

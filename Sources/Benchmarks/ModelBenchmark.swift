@@ -26,8 +26,10 @@ public enum ModelBenchmark {
 
     /// Runs `referenceRuns` reference and `simdRuns` SIMD forward + backward passes (after one
     /// untimed warm-up of each), interleaved.
-    public static func run(vit: ViTConfig, head: DINOHeadConfig, batch: Int, imageSize: Int? = nil, referenceRuns: Int = 3,
-                           simdRuns: Int = 15, seed: UInt64 = 0) throws -> Measurement {
+    public static func run(
+        vit: ViTConfig, head: DINOHeadConfig, batch: Int, imageSize: Int? = nil, referenceRuns: Int = 3,
+        simdRuns: Int = 15, seed: UInt64 = 0
+    ) throws -> Measurement {
         let size = imageSize ?? vit.imageSize
         var reference = try DINONetwork<ReferenceKernels>(backbone: vit, head: head, seed: seed)
         var simd = try DINONetwork<SIMDKernels>(backbone: vit, head: head, seed: seed)
@@ -48,28 +50,33 @@ public enum ModelBenchmark {
         var gradientDifference: Float = 0
         for (p, q) in zip(reference.allParameters, simd.allParameters) where p.trainable {
             let scale = max(Stats.maxAbs(p.grad), .leastNormalMagnitude)
-            gradientDifference = max(gradientDifference, (zip(p.grad.storage, q.grad.storage).map { abs($0 - $1) }.max() ?? 0) / scale)
+            gradientDifference = max(
+                gradientDifference,
+                (zip(p.grad.storage, q.grad.storage).map { abs($0 - $1) }.max() ?? 0) / scale)
         }
         var referenceTimes: [Double] = [], simdTimes: [Double] = []
         let perReference = max(1, simdRuns / max(referenceRuns, 1))
         while referenceTimes.count < referenceRuns || simdTimes.count < simdRuns {
             if referenceTimes.count < referenceRuns {
-                referenceTimes.append(time {
-                    reference.zeroGradients()
-                    _ = reference.forward([images], training: false)
-                    reference.backward(dLogits)
-                })
+                referenceTimes.append(
+                    time {
+                        reference.zeroGradients()
+                        _ = reference.forward([images], training: false)
+                        reference.backward(dLogits)
+                    })
             }
             for _ in 0..<perReference where simdTimes.count < simdRuns {
-                simdTimes.append(time {
-                    simd.zeroGradients()
-                    _ = simd.forward([images], training: false)
-                    simd.backward(dLogits)
-                })
+                simdTimes.append(
+                    time {
+                        simd.zeroGradients()
+                        _ = simd.forward([images], training: false)
+                        simd.backward(dLogits)
+                    })
             }
         }
-        return Measurement(reference: referenceTimes, simd: simdTimes, logitDifference: logitDifference,
-                           gradientDifference: gradientDifference,
-                           flops: 3 * StepFLOPs.forward(vit, head, batch: batch, height: size, width: size))
+        return Measurement(
+            reference: referenceTimes, simd: simdTimes, logitDifference: logitDifference,
+            gradientDifference: gradientDifference,
+            flops: 3 * StepFLOPs.forward(vit, head, batch: batch, height: size, width: size))
     }
 }

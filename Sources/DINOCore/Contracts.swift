@@ -58,8 +58,9 @@ extension KernelContract {
 
     /// ``ElementwiseKernels/geluBackward(_:_:output:into:)``: four equal element counts.
     public static func geluBackward(_ dy: Tensor, _ x: Tensor, output y: Tensor, into dx: Tensor) {
-        check(dy.count == x.count && y.count == x.count && dx.count == x.count,
-              "geluBackward: dy \(dy.shape), x \(x.shape), y \(y.shape), dx \(dx.shape)")
+        check(
+            dy.count == x.count && y.count == x.count && dx.count == x.count,
+            "geluBackward: dy \(dy.shape), x \(x.shape), y \(y.shape), dx \(dx.shape)")
     }
 }
 
@@ -85,7 +86,9 @@ extension KernelContract {
 
     /// ``RowKernels/rowCrossEntropy(target:logProbs:into:)``: `t` shaped as `ls`, one value per row.
     public static func rowCrossEntropy(target t: Tensor, logProbs ls: Tensor, into h: Tensor) {
-        check(t.shape == ls.shape && h.count == t.rows, "rowCrossEntropy: \(t.shape) vs \(ls.shape) into \(h.count)")
+        check(
+            t.shape == ls.shape && h.count == t.rows,
+            "rowCrossEntropy: \(t.shape) vs \(ls.shape) into \(h.count)")
     }
 
     /// ``RowKernels/softmaxCrossEntropy(_:temperature:target:gradientScale:loss:gradient:)``:
@@ -93,14 +96,18 @@ extension KernelContract {
     public static func softmaxCrossEntropy(
         _ x: Tensor, temperature: Float, target t: Tensor, loss h: Tensor, gradient dx: Tensor
     ) {
-        check(t.shape == x.shape && dx.shape == x.shape && h.count == x.rows,
-              "softmaxCrossEntropy: logits \(x.shape), target \(t.shape), gradient \(dx.shape), loss \(h.count)")
+        check(
+            t.shape == x.shape && dx.shape == x.shape && h.count == x.rows,
+            "softmaxCrossEntropy: logits \(x.shape), target \(t.shape), gradient \(dx.shape), loss \(h.count)"
+        )
         check(temperature > 0, "softmaxCrossEntropy: temperature must be > 0, got \(temperature)")
     }
 
     /// ``RowKernels/l2Normalize(_:epsilon:into:norms:)``: `y` shaped as `x`, one norm per row.
     public static func l2Normalize(_ x: Tensor, into y: Tensor, norms: Tensor) {
-        check(y.shape == x.shape && norms.count == x.rows, "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
+        check(
+            y.shape == x.shape && norms.count == x.rows,
+            "l2Normalize: \(x.shape) into \(y.shape), norms \(norms.count)")
     }
 
     /// ``RowKernels/rowSums(_:into:)``: one sum per row.
@@ -123,9 +130,12 @@ private func normalizationShape(
     statistics: Int, note: String
 ) -> Int {
     let c = x.cols
-    check(weight.count == c && bias.count == c, "\(op): weight \(weight.shape), bias \(bias.shape) for \(c) features")
-    check(y.shape == x.shape && mean.count == statistics && rstd.count == statistics,
-          "\(op): \(x.shape) into \(y.shape), mean \(mean.count), rstd \(rstd.count)\(note)")
+    check(
+        weight.count == c && bias.count == c,
+        "\(op): weight \(weight.shape), bias \(bias.shape) for \(c) features")
+    check(
+        y.shape == x.shape && mean.count == statistics && rstd.count == statistics,
+        "\(op): \(x.shape) into \(y.shape), mean \(mean.count), rstd \(rstd.count)\(note)")
     return c
 }
 
@@ -137,7 +147,9 @@ private func normalizationBackwardShape(
 ) -> Int {
     let c = x.cols
     check(dy.shape == x.shape && dx.shape == x.shape, "\(op): dy \(dy.shape), x \(x.shape), dx \(dx.shape)")
-    check(weight.count == c && dWeight.count == c && dBias.count == c, "\(op): parameter sizes for \(c) features")
+    check(
+        weight.count == c && dWeight.count == c && dBias.count == c,
+        "\(op): parameter sizes for \(c) features")
     check(mean.count == statistics && rstd.count == statistics, "\(op): mean/rstd need \(statistics) values")
     return c
 }
@@ -148,8 +160,9 @@ extension KernelContract {
     public static func layerNorm(
         _ x: Tensor, weight: Tensor, bias: Tensor, into y: Tensor, mean: Tensor, rstd: Tensor
     ) -> Int {
-        normalizationShape("layerNorm", x, weight: weight, bias: bias, y: y, mean: mean, rstd: rstd,
-                           statistics: x.rows, note: "")
+        normalizationShape(
+            "layerNorm", x, weight: weight, bias: bias, y: y, mean: mean, rstd: rstd,
+            statistics: x.rows, note: "")
     }
 
     /// ``NormalizationKernels/layerNormBackward(_:_:weight:mean:rstd:dx:dWeight:dBias:)``: `dy`
@@ -159,8 +172,9 @@ extension KernelContract {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: Tensor, dWeight: Tensor, dBias: Tensor
     ) -> Int {
-        normalizationBackwardShape("layerNormBackward", dy, x, weight: weight, mean: mean, rstd: rstd,
-                                   dx: dx, dWeight: dWeight, dBias: dBias, statistics: x.rows)
+        normalizationBackwardShape(
+            "layerNormBackward", dy, x, weight: weight, mean: mean, rstd: rstd,
+            dx: dx, dWeight: dWeight, dBias: dBias, statistics: x.rows)
     }
 
     /// ``NormalizationKernels/batchNorm(_:weight:bias:epsilon:into:mean:rstd:)``: C = `x.cols`
@@ -168,8 +182,9 @@ extension KernelContract {
     public static func batchNorm(
         _ x: Tensor, weight: Tensor, bias: Tensor, into y: Tensor, mean: Tensor, rstd: Tensor
     ) -> Int {
-        normalizationShape("batchNorm", x, weight: weight, bias: bias, y: y, mean: mean, rstd: rstd,
-                           statistics: x.cols, note: " (one per column)")
+        normalizationShape(
+            "batchNorm", x, weight: weight, bias: bias, y: y, mean: mean, rstd: rstd,
+            statistics: x.cols, note: " (one per column)")
     }
 
     /// ``NormalizationKernels/batchNormBackward(_:_:weight:mean:rstd:dx:dWeight:dBias:)``: `dy`
@@ -178,8 +193,9 @@ extension KernelContract {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: Tensor, dWeight: Tensor, dBias: Tensor
     ) -> Int {
-        normalizationBackwardShape("batchNormBackward", dy, x, weight: weight, mean: mean, rstd: rstd,
-                                   dx: dx, dWeight: dWeight, dBias: dBias, statistics: x.cols)
+        normalizationBackwardShape(
+            "batchNormBackward", dy, x, weight: weight, mean: mean, rstd: rstd,
+            dx: dx, dWeight: dWeight, dBias: dBias, statistics: x.cols)
     }
 }
 
@@ -194,8 +210,9 @@ extension KernelContract {
     /// ``OptimizerKernels/adamWStep(_:grad:m:v:step:hyper:)``: four equal element counts, and
     /// `step` counting from 1.
     public static func adamWStep(_ param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Int) {
-        check(param.count == grad.count && m.count == grad.count && v.count == grad.count,
-              "adamWStep: param \(param.shape), grad \(grad.shape), m \(m.shape), v \(v.shape)")
+        check(
+            param.count == grad.count && m.count == grad.count && v.count == grad.count,
+            "adamWStep: param \(param.shape), grad \(grad.shape), m \(m.shape), v \(v.shape)")
         check(step >= 1, "adamWStep: step counts from 1, got \(step)")
     }
 }
@@ -213,29 +230,38 @@ private func attentionShape(_ qkv: Tensor, heads: Int, _ op: String) -> (b: Int,
 
 /// The query count Q of an attention output `[B, Q, C]` (1 ≤ Q ≤ N), or a stop naming the shapes.
 private func attentionQueries(_ out: Tensor, batch: Int, tokens n: Int, width c: Int, _ what: String) -> Int {
-    check(out.shape.count == 3 && out.shape[0] == batch && out.shape[2] == c && (1...n).contains(out.shape[1]),
-          "\(what) is \(out.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
+    check(
+        out.shape.count == 3 && out.shape[0] == batch && out.shape[2] == c && (1...n).contains(out.shape[1]),
+        "\(what) is \(out.shape), expected [\(batch), Q, \(c)] with 1 ≤ Q ≤ \(n)")
     return out.shape[1]
 }
 
 /// Checks the shapes of a patch embedding and returns (B, Cin, H, W, D, gh, gw).
-private func patchEmbedShape(_ images: Tensor, weightShape: [Int], patch p: Int, _ op: String)
+private func patchEmbedShape(
+    _ images: Tensor, weightShape: [Int], patch p: Int, _ op: String
+)
     -> (b: Int, ch: Int, h: Int, w: Int, d: Int, gh: Int, gw: Int)
 {
     check(images.shape.count == 4, "\(op): images must be [B, C, H, W], got \(images.shape)")
     let (b, ch, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
     check(p >= 1 && h >= p && w >= p, "\(op): patch \(p) does not fit images of \(h)×\(w)")
-    check(weightShape.count == 4 && weightShape[1] == ch && weightShape[2] == p && weightShape[3] == p,
-          "\(op): weight must be [D, \(ch), \(p), \(p)], got \(weightShape)")
+    check(
+        weightShape.count == 4 && weightShape[1] == ch && weightShape[2] == p && weightShape[3] == p,
+        "\(op): weight must be [D, \(ch), \(p), \(p)], got \(weightShape)")
     return (b, ch, h, w, weightShape[0], h / p, w / p)
 }
 
 /// Checks a position-embedding resampling call and returns the width D.
-private func resampleShape(table: Tensor, sourceGrid g: Int, out: Tensor, rows: Int, cols: Int, _ op: String) -> Int {
-    check(g >= 1 && rows >= 1 && cols >= 1, "\(op): grids must be non-empty (source \(g), target \(rows)×\(cols))")
+private func resampleShape(
+    table: Tensor, sourceGrid g: Int, out: Tensor, rows: Int, cols: Int, _ op: String
+) -> Int {
+    check(
+        g >= 1 && rows >= 1 && cols >= 1,
+        "\(op): grids must be non-empty (source \(g), target \(rows)×\(cols))")
     check(table.rows == 1 + g * g, "\(op): table \(table.shape) must have 1 + \(g)² = \(1 + g * g) rows")
-    check(out.rows == 1 + rows * cols && out.cols == table.cols,
-          "\(op): output \(out.shape) must have 1 + \(rows)·\(cols) = \(1 + rows * cols) rows of \(table.cols)")
+    check(
+        out.rows == 1 + rows * cols && out.cols == table.cols,
+        "\(op): output \(out.shape) must have 1 + \(rows)·\(cols) = \(1 + rows * cols) rows of \(table.cols)")
     return table.cols
 }
 
@@ -248,7 +274,9 @@ extension KernelContract {
     ) -> (b: Int, n: Int, c: Int, dh: Int, q: Int) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attention")
         let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attention: out")
-        check(logSumExp.count == batch * heads * q, "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
+        check(
+            logSumExp.count == batch * heads * q,
+            "attention: logSumExp needs \(batch * heads * q) values, has \(logSumExp.count)")
         return (batch, n, c, dh, q)
     }
 
@@ -261,7 +289,9 @@ extension KernelContract {
         let q = attentionQueries(out, batch: batch, tokens: n, width: c, "attentionBackward: out")
         check(dOut.shape == out.shape, "attentionBackward: dOut is \(dOut.shape), out \(out.shape)")
         check(dQKV.shape == qkv.shape, "attentionBackward: dQKV is \(dQKV.shape), expected \(qkv.shape)")
-        check(logSumExp.count == batch * heads * q, "attentionBackward: logSumExp needs \(batch * heads * q) values")
+        check(
+            logSumExp.count == batch * heads * q,
+            "attentionBackward: logSumExp needs \(batch * heads * q) values")
         return (batch, n, c, dh, q)
     }
 
@@ -271,9 +301,13 @@ extension KernelContract {
         _ qkv: Tensor, heads: Int, queries: Int, into probs: Tensor
     ) -> (b: Int, n: Int, c: Int, dh: Int) {
         let (batch, n, c, dh) = attentionShape(qkv, heads: heads, "attentionProbabilities")
-        check(queries >= 1 && queries <= n, "attentionProbabilities: queries must be in 1...\(n), got \(queries)")
-        check(probs.count == batch * heads * queries * n,
-              "attentionProbabilities: probs is \(probs.shape), expected [\(batch), \(heads), \(queries), \(n)]")
+        check(
+            queries >= 1 && queries <= n,
+            "attentionProbabilities: queries must be in 1...\(n), got \(queries)")
+        check(
+            probs.count == batch * heads * queries * n,
+            "attentionProbabilities: probs is \(probs.shape), expected [\(batch), \(heads), \(queries), \(n)]"
+        )
         return (batch, n, c, dh)
     }
 
@@ -285,7 +319,9 @@ extension KernelContract {
     ) -> (b: Int, ch: Int, h: Int, w: Int, d: Int, gh: Int, gw: Int) {
         let s = patchEmbedShape(images, weightShape: weight.shape, patch: p, "patchEmbed")
         check(bias.count == s.d, "patchEmbed: bias has \(bias.count) values, expected \(s.d)")
-        check(tokens.shape == [s.b, s.gh * s.gw, s.d], "patchEmbed: tokens is \(tokens.shape), expected [\(s.b), \(s.gh * s.gw), \(s.d)]")
+        check(
+            tokens.shape == [s.b, s.gh * s.gw, s.d],
+            "patchEmbed: tokens is \(tokens.shape), expected [\(s.b), \(s.gh * s.gw), \(s.d)]")
         return s
     }
 
@@ -297,7 +333,9 @@ extension KernelContract {
     ) -> (b: Int, ch: Int, h: Int, w: Int, d: Int, gh: Int, gw: Int) {
         let s = patchEmbedShape(images, weightShape: dWeight.shape, patch: p, "patchEmbedBackward")
         check(dBias.count == s.d, "patchEmbedBackward: dBias has \(dBias.count) values, expected \(s.d)")
-        check(dTokens.shape == [s.b, s.gh * s.gw, s.d], "patchEmbedBackward: dTokens is \(dTokens.shape), expected [\(s.b), \(s.gh * s.gw), \(s.d)]")
+        check(
+            dTokens.shape == [s.b, s.gh * s.gw, s.d],
+            "patchEmbedBackward: dTokens is \(dTokens.shape), expected [\(s.b), \(s.gh * s.gw), \(s.d)]")
         return s
     }
 
@@ -307,7 +345,8 @@ extension KernelContract {
     public static func resamplePositionEmbedding(
         _ table: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into out: Tensor
     ) -> Int {
-        resampleShape(table: table, sourceGrid: g, out: out, rows: rows, cols: cols, "resamplePositionEmbedding")
+        resampleShape(
+            table: table, sourceGrid: g, out: out, rows: rows, cols: cols, "resamplePositionEmbedding")
     }
 
     /// ``ModelKernels/resamplePositionEmbeddingBackward(_:sourceGrid:rows:cols:into:)``: the
@@ -315,14 +354,17 @@ extension KernelContract {
     public static func resamplePositionEmbeddingBackward(
         _ dOut: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into dTable: Tensor
     ) -> Int {
-        resampleShape(table: dTable, sourceGrid: g, out: dOut, rows: rows, cols: cols, "resamplePositionEmbeddingBackward")
+        resampleShape(
+            table: dTable, sourceGrid: g, out: dOut, rows: rows, cols: cols,
+            "resamplePositionEmbeddingBackward")
     }
 
     /// ``ModelKernels/weightNorm(_:g:into:norms:)``: one gain and one norm per row of `v`, `w`
     /// shaped as `v`.
     public static func weightNorm(_ v: Tensor, g: Tensor, into w: Tensor, norms: Tensor) {
-        check(g.count == v.rows && w.shape == v.shape && norms.count == v.rows,
-              "weightNorm: v \(v.shape), g \(g.shape), w \(w.shape), norms \(norms.shape)")
+        check(
+            g.count == v.rows && w.shape == v.shape && norms.count == v.rows,
+            "weightNorm: v \(v.shape), g \(g.shape), w \(w.shape), norms \(norms.shape)")
     }
 
     /// ``ModelKernels/weightNormBackward(_:v:g:norms:dV:dG:)``: `dW` and `dV` shaped as `v`,
@@ -330,14 +372,18 @@ extension KernelContract {
     public static func weightNormBackward(
         _ dW: Tensor, v: Tensor, g: Tensor, norms: Tensor, dV: Tensor, dG: Tensor
     ) {
-        check(dW.shape == v.shape && dV.shape == v.shape && g.count == v.rows && norms.count == v.rows && dG.count == v.rows,
-              "weightNormBackward: dW \(dW.shape), v \(v.shape), g \(g.shape), norms \(norms.shape), dV \(dV.shape), dG \(dG.shape)")
+        check(
+            dW.shape == v.shape && dV.shape == v.shape && g.count == v.rows && norms.count == v.rows
+                && dG.count == v.rows,
+            "weightNormBackward: dW \(dW.shape), v \(v.shape), g \(g.shape), norms \(norms.shape), dV \(dV.shape), dG \(dG.shape)"
+        )
     }
 
     /// ``ModelKernels/l2NormalizeBackward(_:y:norms:epsilon:into:)``: `dy` and `dx` shaped as
     /// `y`, one norm per row.
     public static func l2NormalizeBackward(_ dy: Tensor, y: Tensor, norms: Tensor, into dx: Tensor) {
-        check(dy.shape == y.shape && dx.shape == y.shape && norms.count == y.rows,
-              "l2NormalizeBackward: dy \(dy.shape), y \(y.shape), norms \(norms.shape), dx \(dx.shape)")
+        check(
+            dy.shape == y.shape && dx.shape == y.shape && norms.count == y.rows,
+            "l2NormalizeBackward: dy \(dy.shape), y \(y.shape), norms \(norms.shape), dx \(dx.shape)")
     }
 }

@@ -59,10 +59,12 @@ public enum MatmulLayout: String, Sendable, CaseIterable, CustomStringConvertibl
             precondition(a.cols == b.rows, "matmul A·B: A is \(a.shape), B is \(b.shape), inner sizes differ")
             return (a.rows, a.cols, b.cols)
         case .nt:
-            precondition(a.cols == b.cols, "matmul A·Bᵀ: A is \(a.shape), B is \(b.shape), inner sizes differ")
+            precondition(
+                a.cols == b.cols, "matmul A·Bᵀ: A is \(a.shape), B is \(b.shape), inner sizes differ")
             return (a.rows, a.cols, b.rows)
         case .tn:
-            precondition(a.rows == b.rows, "matmul Aᵀ·B: A is \(a.shape), B is \(b.shape), inner sizes differ")
+            precondition(
+                a.rows == b.rows, "matmul Aᵀ·B: A is \(a.shape), B is \(b.shape), inner sizes differ")
             return (a.cols, a.rows, b.cols)
         }
     }
@@ -149,7 +151,9 @@ public protocol NormalizationKernels {
 /// AdamW hyper-parameters for one step (PyTorch semantics: decoupled weight decay first).
 public struct AdamWHyper: Sendable, Equatable {
     public var lr: Float, beta1: Float, beta2: Float, eps: Float, weightDecay: Float
-    public init(lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0) {
+    public init(
+        lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0
+    ) {
         self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
     }
 }

@@ -62,7 +62,8 @@ public protocol ModelKernels {
     ///   - weight: `[D, Cin, p, p]`.
     ///   - bias: `[D]`.
     ///   - tokens: `[B, gh·gw, D]`.
-    static func patchEmbed(_ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor)
+    static func patchEmbed(
+        _ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor)
 
     /// Parameter gradients of ``patchEmbed(_:weight:bias:patch:into:)`` (images get none: they
     /// are data). `dWeight += Σ dTokensᵀ·patches`, `dBias += Σ dTokens`.
@@ -128,9 +129,11 @@ public enum Bicubic {
 
     /// The four taps (clamped indices) and weights of output index `i` when `outSize` points
     /// are sampled from `inSize` with the "+0.1" scale factor `(outSize + 0.1)/inSize`.
-    @inlinable public static func taps(_ i: Int, outSize: Int, inSize: Int) -> (index: [Int], weight: [Double]) {
+    @inlinable public static func taps(
+        _ i: Int, outSize: Int, inSize: Int
+    ) -> (index: [Int], weight: [Double]) {
         let scale = (Double(outSize) + 0.1) / Double(inSize)
-        let src = (Double(i) + 0.5) / scale - 0.5            // align_corners = False, NOT clamped
+        let src = (Double(i) + 0.5) / scale - 0.5  // align_corners = False, NOT clamped
         let i0 = Int(src.rounded(.down))
         let t = src - Double(i0)
         let index = (-1...2).map { min(max(i0 + $0, 0), inSize - 1) }

@@ -31,7 +31,8 @@ public enum Schedule {
     ) -> [Double] {
         (0..<epochs).map { e in
             if e >= warmupEpochs { return final }
-            return warmupEpochs == 1 ? warmup : warmup + Double(e) * (final - warmup) / Double(warmupEpochs - 1)
+            return warmupEpochs == 1
+                ? warmup : warmup + Double(e) * (final - warmup) / Double(warmupEpochs - 1)
         }
     }
 }

@@ -13,7 +13,9 @@ public enum Stats {
     /// `KL(p ‖ q) = Σ p (ln p - ln q)` in nats; terms with p = 0 contribute 0.
     public static func kl<C: Collection>(_ p: C, _ q: C) -> Double where C.Element == Float {
         var d = 0.0
-        for (a, b) in zip(p, q) where a > 0 { d += Double(a) * (log(Double(a)) - log(max(Double(b), 1e-300))) }
+        for (a, b) in zip(p, q) where a > 0 {
+            d += Double(a) * (log(Double(a)) - log(max(Double(b), 1e-300)))
+        }
         return d
     }
 

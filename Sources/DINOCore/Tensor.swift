@@ -67,21 +67,28 @@ extension Tensor {
     /// Rows `range` of the matrix view, as a new `[range.count, cols]` tensor (a copy).
     public func rowSlice(_ range: Range<Int>) -> Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rowSlice \(range) of \(rows) rows")
-        return Tensor(shape: [range.count, cols], Array(storage[range.lowerBound * cols..<range.upperBound * cols]))
+        return Tensor(
+            shape: [range.count, cols], Array(storage[range.lowerBound * cols..<range.upperBound * cols]))
     }
 
     /// Writes `block` into rows starting at `row`, overwriting (or adding, when `accumulate`).
     public mutating func setRows(_ row: Int, _ block: Tensor, accumulate: Bool = false) {
-        precondition(block.cols == cols && row + block.rows <= rows, "setRows: \(block.shape) at row \(row) of \(shape)")
+        precondition(
+            block.cols == cols && row + block.rows <= rows,
+            "setRows: \(block.shape) at row \(row) of \(shape)")
         let base = row * cols
-        for i in 0..<block.count { storage[base + i] = accumulate ? storage[base + i] + block.storage[i] : block.storage[i] }
+        for i in 0..<block.count {
+            storage[base + i] = accumulate ? storage[base + i] + block.storage[i] : block.storage[i]
+        }
     }
 
     /// Stacks matrices with equal column counts along the rows.
     public static func concatenateRows(_ parts: [Tensor]) -> Tensor {
         precondition(!parts.isEmpty, "concatenateRows: nothing to concatenate")
         let cols = parts[0].cols
-        precondition(parts.allSatisfy { $0.cols == cols }, "concatenateRows: column counts differ \(parts.map(\.shape))")
+        precondition(
+            parts.allSatisfy { $0.cols == cols },
+            "concatenateRows: column counts differ \(parts.map(\.shape))")
         return Tensor(shape: [parts.reduce(0) { $0 + $1.rows }, cols], parts.flatMap(\.storage))
     }
 }

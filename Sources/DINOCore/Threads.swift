@@ -83,7 +83,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// Runs the job on the calling thread and up to `helpers` workers. Returns false (doing
     /// nothing) when the pool is already running a job, so the caller can fall back.
     public func run(_ chunks: Int, helpers: Int, _ body: (Int) -> Void) -> Bool {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return false
+        }
         defer { busy.store(false, ordering: .releasing) }
         while started < helpers {
             let index = started

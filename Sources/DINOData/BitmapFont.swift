@@ -182,7 +182,8 @@ extension Image {
     /// descenders, and `lineHeight` for every line before it.
     public static func textHeight(_ text: String, scale: Int = 1) -> Int {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
-        return ((lines - 1) * BitmapFont.lineHeight + BitmapFont.capHeight + BitmapFont.descent) * max(scale, 1)
+        return ((lines - 1) * BitmapFont.lineHeight + BitmapFont.capHeight + BitmapFont.descent)
+            * max(scale, 1)
     }
 
     /// Draws `text` with its first line's top-left corner at (`x`, `y`): every font pixel a
@@ -202,8 +203,10 @@ extension Image {
             }
             let rows = BitmapFont.glyph(character) ?? BitmapFont.placeholder
             for (r, bits) in rows.enumerated() where bits != 0 {
-                for col in 0..<BitmapFont.glyphWidth where bits & (1 << (BitmapFont.glyphWidth - 1 - col)) != 0 {
-                    fillRectangle(x: penX + col * scale, y: penY + r * scale, width: scale, height: scale, color: color)
+                for col in 0..<BitmapFont.glyphWidth
+                where bits & (1 << (BitmapFont.glyphWidth - 1 - col)) != 0 {
+                    fillRectangle(
+                        x: penX + col * scale, y: penY + r * scale, width: scale, height: scale, color: color)
                 }
             }
             penX += BitmapFont.advance * scale
@@ -211,11 +214,15 @@ extension Image {
     }
 
     /// Draws `text` centred on the column `centerX` (each line on its own), its top at `y`.
-    public mutating func drawText(_ text: String, centeredAt centerX: Int, y: Int, color: [Float], scale: Int = 1) {
+    public mutating func drawText(
+        _ text: String, centeredAt centerX: Int, y: Int, color: [Float], scale: Int = 1
+    ) {
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let s = String(line)
-            drawText(s, x: centerX - Image.textWidth(s, scale: scale) / 2, y: y + i * BitmapFont.lineHeight * scale,
-                     color: color, scale: scale)
+            drawText(
+                s, x: centerX - Image.textWidth(s, scale: scale) / 2,
+                y: y + i * BitmapFont.lineHeight * scale,
+                color: color, scale: scale)
         }
     }
 

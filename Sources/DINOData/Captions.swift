@@ -54,11 +54,18 @@ extension Image {
     /// ``SheetCaptions``). The picture itself is pasted unchanged.
     public func captioned(_ captions: SheetCaptions) -> Image {
         let s = max(captions.scale, 1), pad = 4 * s
-        let color = captions.color.count == channels ? captions.color : [Float](repeating: captions.color[0], count: channels)
+        let color =
+            captions.color.count == channels
+            ? captions.color : [Float](repeating: captions.color[0], count: channels)
         let bands = captions.columnBands.map { band in
-            band.map { SheetCaptions.Label(Image.wrapText($0.text, width: $0.length, scale: s), start: $0.start, length: $0.length) }
+            band.map {
+                SheetCaptions.Label(
+                    Image.wrapText($0.text, width: $0.length, scale: s), start: $0.start, length: $0.length)
+            }
         }
-        let bandHeights = bands.map { band in (band.map { Image.textHeight($0.text, scale: s) }.max() ?? 0) + pad }
+        let bandHeights = bands.map { band in
+            (band.map { Image.textHeight($0.text, scale: s) }.max() ?? 0) + pad
+        }
         let rowWidth = captions.rows.map { Image.textWidth($0.text, scale: s) }.max() ?? 0
         let left = captions.rows.isEmpty ? 0 : rowWidth + 3 * pad
         let width = left + self.width + (captions.rows.isEmpty ? 0 : pad)
@@ -75,7 +82,9 @@ extension Image {
             for label in band {
                 // Bottom-aligned in its band: the label sits just above what it names.
                 let y = bandTop + height - pad - Image.textHeight(label.text, scale: s)
-                out.drawText(label.text, centeredAt: left + label.start + label.length / 2, y: y, color: color, scale: s)
+                out.drawText(
+                    label.text, centeredAt: left + label.start + label.length / 2, y: y, color: color,
+                    scale: s)
             }
             bandTop += height
         }
@@ -83,8 +92,10 @@ extension Image {
             let lines = label.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let y0 = top + label.start + label.length / 2 - Image.textHeight(label.text, scale: s) / 2
             for (i, line) in lines.enumerated() {
-                out.drawText(line, x: left - 2 * pad - Image.textWidth(line, scale: s), y: y0 + i * BitmapFont.lineHeight * s,
-                             color: color, scale: s)
+                out.drawText(
+                    line, x: left - 2 * pad - Image.textWidth(line, scale: s),
+                    y: y0 + i * BitmapFont.lineHeight * s,
+                    color: color, scale: s)
             }
         }
         if let footer { out.drawText(footer, x: pad, y: top + self.height + 2 * pad, color: color, scale: s) }

@@ -46,7 +46,8 @@ public struct Dataset: Sendable, ImageSource {
         }
         if let masks {
             guard masks.count == labels.count * height * width else {
-                throw DataError(name, "\(masks.count) mask values for \(labels.count) images of \(height)x\(width)")
+                throw DataError(
+                    name, "\(masks.count) mask values for \(labels.count) images of \(height)x\(width)")
             }
             if let bad = masks.firstIndex(where: { $0 > 1 }) {
                 throw DataError(name, "mask value \(masks[bad]) at \(bad): masks hold 0 or 1")
@@ -167,7 +168,9 @@ extension Dataset {
             labels: "\(directory)/\(stem)-labels-idx1-ubyte.gz",
             masks: FileManager.default.fileExists(atPath: masks) ? masks : nil,
             classNames: fashionMNISTClasses)
-        dataset.name = directory == fashionMNISTDirectory ? "Fashion-MNIST \(split.rawValue)" : "\(directory) \(split.rawValue)"
+        dataset.name =
+            directory == fashionMNISTDirectory
+            ? "Fashion-MNIST \(split.rawValue)" : "\(directory) \(split.rawValue)"
         return dataset
     }
 
@@ -175,8 +178,10 @@ extension Dataset {
     /// optionally masks `[N, H, W]` of 0 or 1 (the scenes' object masks).
     /// Class names default to "0", "1", … up to the largest label.
     /// - Throws: ``DataError`` for anything wrong in any file, a wrong rank, or a count or size mismatch.
-    public static func idx(images imagesPath: String, labels labelsPath: String, masks masksPath: String? = nil,
-                           classNames: [String]? = nil)
+    public static func idx(
+        images imagesPath: String, labels labelsPath: String, masks masksPath: String? = nil,
+        classNames: [String]? = nil
+    )
         throws
         -> Dataset
     {
@@ -203,10 +208,14 @@ extension Dataset {
         if let masksPath {
             let m = try IDXArray.read(masksPath)
             guard m.dimensions == images.dimensions else {
-                throw DataError(masksPath, "masks of shape \(m.dimensions) for images of shape \(images.dimensions) in \(imagesPath)")
+                throw DataError(
+                    masksPath,
+                    "masks of shape \(m.dimensions) for images of shape \(images.dimensions) in \(imagesPath)"
+                )
             }
             if let bad = m.values.firstIndex(where: { $0 > 1 }) {
-                throw DataError(masksPath, "mask value \(m.values[bad]) at position \(bad): masks hold 0 or 1")
+                throw DataError(
+                    masksPath, "mask value \(m.values[bad]) at position \(bad): masks hold 0 or 1")
             }
             maskValues = m.values
         }

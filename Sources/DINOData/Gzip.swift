@@ -53,7 +53,8 @@ public enum Gzip {
             if offset > 0 && !isGzip(bytes[offset...]) {
                 throw DataError(
                     name,
-                    "corrupt gzip: \(bytes.count - offset) bytes after the last member at byte \(offset) are not a gzip member")
+                    "corrupt gzip: \(bytes.count - offset) bytes after the last member at byte \(offset) are not a gzip member"
+                )
             }
             offset += try inflateMember(bytes, at: offset, appendingTo: &output, name: name).consumed
         }
@@ -80,7 +81,9 @@ public enum Gzip {
         }
         var stream = z_stream()
         // windowBits 16 + 15: a gzip wrapper around DEFLATE with the largest window.
-        guard inflateInit2_(&stream, 16 + MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard
+            inflateInit2_(&stream, 16 + MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else {
             throw DataError(name, "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
@@ -115,10 +118,11 @@ public enum Gzip {
                                 var header = Header(modificationTime: UInt32(head.time))
                                 func text(_ b: UnsafeMutableBufferPointer<UInt8>) -> String {
                                     let end = b.firstIndex(of: 0) ?? b.count
-                                    return String(b[0..<end].map { Character(Unicode.Scalar($0)) })   // Latin-1
+                                    return String(b[0..<end].map { Character(Unicode.Scalar($0)) })  // Latin-1
                                 }
                                 if bytes[offset + 3] & fextra != 0 {
-                                    header.extra = Array(extraBuffer[0..<min(Int(head.extra_len), extraBuffer.count)])
+                                    header.extra = Array(
+                                        extraBuffer[0..<min(Int(head.extra_len), extraBuffer.count)])
                                 }
                                 if bytes[offset + 3] & fname != 0 { header.fileName = text(nameBuffer) }
                                 if bytes[offset + 3] & fcomment != 0 { header.comment = text(commentBuffer) }
@@ -127,13 +131,16 @@ public enum Gzip {
                             case Z_OK:
                                 continue
                             case Z_BUF_ERROR where stream.avail_in == 0:
-                                let place = head.done == 0 ? "inside the member header" : "before the end of the member"
+                                let place =
+                                    head.done == 0
+                                    ? "inside the member header" : "before the end of the member"
                                 throw DataError(
                                     name,
                                     "truncated gzip: the file ends \(place), after \(stream.total_in) bytes of it "
                                         + "(\(output.count - start) bytes inflated so far)")
                             default:
-                                throw DataError(name, describe(stream.msg, status: status, member: bytes[offset...]))
+                                throw DataError(
+                                    name, describe(stream.msg, status: status, member: bytes[offset...]))
                             }
                         }
                     }
@@ -143,7 +150,9 @@ public enum Gzip {
     }
 
     /// zlib's message for a failed inflate, in the words of RFC 1952.
-    private static func describe(_ message: UnsafePointer<CChar>?, status: Int32, member: ArraySlice<UInt8>) -> String {
+    private static func describe(
+        _ message: UnsafePointer<CChar>?, status: Int32, member: ArraySlice<UInt8>
+    ) -> String {
         let zlib = message.map { String(cString: $0) } ?? "zlib error \(status)"
         let m = member.startIndex
         switch zlib {

@@ -73,7 +73,10 @@ public struct IDXArray: Sendable, Equatable {
         for d in dimensions {
             let (product, overflow) = expected.multipliedReportingOverflow(by: d)
             guard !overflow else {
-                throw DataError(name, "truncated IDX: header says \(shape), more bytes than any file holds; file holds \(actual)")
+                throw DataError(
+                    name,
+                    "truncated IDX: header says \(shape), more bytes than any file holds; file holds \(actual)"
+                )
             }
             expected = product
         }

@@ -473,7 +473,9 @@ public struct MultiCrop: Sendable {
     /// index, so the result is the same for any `Threads.count` and any batch composition. The
     /// images are split over `Threads.count` threads, each with its own workspace.
     /// - Throws: ``DataError`` if an index is out of range or the images' channel counts differ.
-    public func batch<Source: ImageSource>(_ source: Source, indices: [Int], seed: UInt64, epoch: Int) throws
+    public func batch<Source: ImageSource>(
+        _ source: Source, indices: [Int], seed: UInt64, epoch: Int
+    ) throws
         -> MultiCropBatch
     {
         guard !indices.isEmpty else { throw DataError("MultiCrop.batch", "no image indices given") }

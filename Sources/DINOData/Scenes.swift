@@ -38,7 +38,9 @@ public struct SceneConfig: Sendable, Equatable, Codable {
             throw DataError("scenes", "canvas size \(size) is smaller than the \(itemSize)-px items")
         }
         guard size <= 1024 else { throw DataError("scenes", "canvas size \(size) is above 1024") }
-        guard (0...64).contains(clutter) else { throw DataError("scenes", "clutter \(clutter) must lie in 0...64") }
+        guard (0...64).contains(clutter) else {
+            throw DataError("scenes", "clutter \(clutter) must lie in 0...64")
+        }
         guard fragment >= 1, fragment <= itemSize else {
             throw DataError("scenes", "fragment \(fragment) must lie in 1...\(itemSize) (the item size)")
         }
@@ -56,7 +58,10 @@ public struct SceneGenerator: Sendable {
     ///   config does not fit them.
     public init(items: Dataset, config: SceneConfig = SceneConfig()) throws {
         guard items.channels == 1, items.height == items.width else {
-            throw DataError(items.name, "scene items must be square gray images, got \(items.channels)x\(items.height)x\(items.width)")
+            throw DataError(
+                items.name,
+                "scene items must be square gray images, got \(items.channels)x\(items.height)x\(items.width)"
+            )
         }
         guard items.count > 0 else { throw DataError(items.name, "no items to make scenes of") }
         try config.validate(itemSize: items.width)
@@ -70,8 +75,10 @@ public struct SceneGenerator: Sendable {
     /// Scene of item `item`, drawn from `rng`: pixels `[S·S]` and mask `[S·S]` (0 or 1), bytes.
     /// The draws, in order: per fragment its source item, its cut (row, col), its place (row,
     /// col); then the item's place (row, col).
-    public func render(item: Int, rng: inout SplitMix64, pixels: UnsafeMutablePointer<UInt8>,
-                       mask: UnsafeMutablePointer<UInt8>?) {
+    public func render(
+        item: Int, rng: inout SplitMix64, pixels: UnsafeMutablePointer<UInt8>,
+        mask: UnsafeMutablePointer<UInt8>?
+    ) {
         let s = config.size, n = items.width, f = config.fragment
         pixels.initialize(repeating: 0, count: s * s)
         func draw(_ bound: Int) -> Int { Int(rng.next() % UInt64(bound)) }
@@ -122,14 +129,17 @@ public struct SceneGenerator: Sendable {
             }
         }
         // Sizes and labels come from a validated dataset.
-        return try! Dataset(name: name, channels: 1, height: s, width: s, pixels: pixels, labels: items.labels,
-                            classNames: items.classNames, masks: masks)
+        return try! Dataset(
+            name: name, channels: 1, height: s, width: s, pixels: pixels, labels: items.labels,
+            classNames: items.classNames, masks: masks)
     }
 
     /// Fresh scenes for training: scene `i` of `epoch` is item `i` on clutter drawn from the
     /// stream of (`seed`, `epoch`, `i`), so every epoch shows every item on new clutter at a new
     /// place, and a resumed run draws the same scenes as an uninterrupted one.
-    public func source(seed: UInt64, epoch: Int) -> SceneSource { SceneSource(generator: self, seed: seed, epoch: epoch) }
+    public func source(seed: UInt64, epoch: Int) -> SceneSource {
+        SceneSource(generator: self, seed: seed, epoch: epoch)
+    }
 }
 
 /// The scenes of one training epoch, rendered when the crops ask for them (``ImageSource``).
@@ -140,7 +150,9 @@ public struct SceneSource: ImageSource, Sendable {
 
     public var count: Int { generator.items.count }
     public func channels(of index: Int) -> Int { 1 }
-    public func size(of index: Int) -> (width: Int, height: Int) { (generator.config.size, generator.config.size) }
+    public func size(of index: Int) -> (width: Int, height: Int) {
+        (generator.config.size, generator.config.size)
+    }
     public func copyPixels(of index: Int, into buffer: UnsafeMutablePointer<Float>) {
         let plane = generator.config.size * generator.config.size
         let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: plane)
@@ -157,12 +169,19 @@ extension Dataset {
     /// `STEM-masks-idx3-ubyte.gz` (0 or 1 per pixel), each written atomically.
     /// - Throws: ``DataError`` naming the file that cannot be written.
     public func writeIDX(directory: String, stem: String) throws {
-        guard channels == 1 else { throw DataError(name, "IDX holds gray images only, this one has \(channels) channels") }
+        guard channels == 1 else {
+            throw DataError(name, "IDX holds gray images only, this one has \(channels) channels")
+        }
         var files: [(String, IDXArray)] = [
             ("images-idx3", IDXArray(dimensions: [count, height, width], values: pixels)),
-            ("labels-idx1", IDXArray(dimensions: [count], values: labels.map { UInt8(truncatingIfNeeded: $0) })),
+            (
+                "labels-idx1",
+                IDXArray(dimensions: [count], values: labels.map { UInt8(truncatingIfNeeded: $0) })
+            ),
         ]
-        if let masks { files.append(("masks-idx3", IDXArray(dimensions: [count, height, width], values: masks))) }
+        if let masks {
+            files.append(("masks-idx3", IDXArray(dimensions: [count, height, width], values: masks)))
+        }
         for (kind, array) in files {
             let path = "\(directory)/\(stem)-\(kind)-ubyte.gz"
             let bytes = Gzip.compress(array.encoded())

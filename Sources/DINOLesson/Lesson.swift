@@ -16,8 +16,10 @@ public struct Knob: Sendable {
     public let defaultText: String?
     public let changesResults: Bool
 
-    public init(_ flag: String, _ placeholder: String, _ help: String, default defaultText: String? = nil,
-                changesResults: Bool = true) {
+    public init(
+        _ flag: String, _ placeholder: String, _ help: String, default defaultText: String? = nil,
+        changesResults: Bool = true
+    ) {
         self.flag = flag
         self.placeholder = placeholder
         self.help = help
@@ -61,8 +63,10 @@ public struct Lesson {
     private let started = Date()
 
     /// Parses the command line, prints the banner and seeds the generator.
-    public init(_ name: String, title: String, defaultSeed: UInt64 = 137, arguments: [String] = CommandLine.arguments,
-                knobs: [Knob] = []) {
+    public init(
+        _ name: String, title: String, defaultSeed: UInt64 = 137, arguments: [String] = CommandLine.arguments,
+        knobs: [Knob] = []
+    ) {
         if let problem = SIMDPath.environmentProblem { Lesson.usage(problem) }
         var quick = false, seed = defaultSeed, seedGiven = false, plots: String?
         var values: [(flag: String, value: String)] = []
@@ -81,12 +85,16 @@ public struct Lesson {
             case "--quick": quick = true
             case "--seed":
                 let text = next()
-                guard let s = UInt64(text) else { Lesson.usage("--seed needs a whole number ≥ 0, got '\(text)'") }
+                guard let s = UInt64(text) else {
+                    Lesson.usage("--seed needs a whole number ≥ 0, got '\(text)'")
+                }
                 seed = s
                 seedGiven = s != defaultSeed
             case "--threads":
                 let text = next()
-                guard let t = Int(text), t >= 1, t <= 256 else { Lesson.usage("--threads needs a whole number from 1 to 256, got '\(text)'") }
+                guard let t = Int(text), t >= 1, t <= 256 else {
+                    Lesson.usage("--threads needs a whole number from 1 to 256, got '\(text)'")
+                }
                 Threads.count = t
             case "--plots": plots = next()
             case "-h", "--help":
@@ -111,7 +119,9 @@ public struct Lesson {
         if let plots {
             self.plotDirectory = plots + "/" + name
         } else if experiment {
-            var words = changing.map { Lesson.slug(String($0.flag.dropFirst(2))) + "-" + Lesson.slug($0.value) }
+            var words = changing.map {
+                Lesson.slug(String($0.flag.dropFirst(2))) + "-" + Lesson.slug($0.value)
+            }
             if seedGiven { words.insert("seed-\(seed)", at: 0) }
             if quick { words.insert("quick", at: 0) }
             self.plotDirectory = "experiments/" + name + "/" + words.joined(separator: "_")
@@ -138,24 +148,31 @@ public struct Lesson {
             ("--quick", "a seconds-long version (the smoke tests run it)"),
             ("--seed N", "the random seed (default \(defaultSeed))"),
             ("--threads N", "threads of the SIMD core (default \(Threads.count))"),
-            ("--plots DIR", "write charts to DIR/\(name)/ (default plots/\(name)/, or experiments/\(name)/… when a flag changes a result)"),
+            (
+                "--plots DIR",
+                "write charts to DIR/\(name)/ (default plots/\(name)/, or experiments/\(name)/… when a flag changes a result)"
+            ),
         ]
         for k in knobs {
-            rows.append(("\(k.flag) \(k.placeholder)", k.help + (k.defaultText.map { " (default \($0))" } ?? "")))
+            rows.append(
+                ("\(k.flag) \(k.placeholder)", k.help + (k.defaultText.map { " (default \($0))" } ?? "")))
         }
         print("lesson\(name): \(title)\n\nusage: lesson\(name) [flags]\n")
         let width = rows.map(\.0.count).max() ?? 0
-        for (flag, help) in rows { print("  " + flag.padding(toLength: width + 2, withPad: " ", startingAt: 0) + help) }
+        for (flag, help) in rows {
+            print("  " + flag.padding(toLength: width + 2, withPad: " ", startingAt: 0) + help)
+        }
     }
 
     /// Lower-case letters, digits, '.', and '-' for everything else: a folder-name piece. A long
     /// value (a list of 64 logits) keeps its first characters and a hash of the whole, so two
     /// different lists never share a folder.
     private static func slug(_ text: String) -> String {
-        let s = String(text.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber || $0 == "." ? $0 : "-" })
+        let s = String(
+            text.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber || $0 == "." ? $0 : "-" })
         if s.isEmpty { return "-" }
         if s.count <= 24 { return s }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325                 // FNV-1a, 64 bits
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return String(s.prefix(16)) + "-" + String(String(hash, radix: 16).prefix(8))
     }
@@ -173,7 +190,8 @@ public struct Lesson {
     public func double(_ flag: String, default fallback: Double, in range: ClosedRange<Double>) -> Double {
         guard let text = option(flag) else { return fallback }
         guard let x = Double(text), x.isFinite, range.contains(x) else {
-            Lesson.usage("\(flag) needs a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            Lesson.usage(
+                "\(flag) needs a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return x
     }
@@ -182,21 +200,27 @@ public struct Lesson {
     public func int(_ flag: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
         guard let text = option(flag) else { return fallback }
         guard let n = Int(text), range.contains(n) else {
-            Lesson.usage("\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            Lesson.usage(
+                "\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return n
     }
 
     /// A knob's value as a comma-separated list of `count` numbers (any count if nil) in `range`.
-    public func doubles(_ flag: String, default fallback: [Double], count: Int? = nil,
-                        in range: ClosedRange<Double>) -> [Double] {
+    public func doubles(
+        _ flag: String, default fallback: [Double], count: Int? = nil,
+        in range: ClosedRange<Double>
+    ) -> [Double] {
         guard let text = option(flag) else { return fallback }
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard values.count == parts.count, !values.isEmpty, count.map({ values.count == $0 }) ?? true,
-              values.allSatisfy({ $0.isFinite && range.contains($0) }) else {
+            values.allSatisfy({ $0.isFinite && range.contains($0) })
+        else {
             let how = count.map { "\($0) numbers" } ?? "numbers"
-            Lesson.usage("\(flag) needs \(how) from \(range.lowerBound) to \(range.upperBound) separated by commas, got '\(text)'")
+            Lesson.usage(
+                "\(flag) needs \(how) from \(range.lowerBound) to \(range.upperBound) separated by commas, got '\(text)'"
+            )
         }
         return values
     }
@@ -251,8 +275,9 @@ public struct Lesson {
         let failed = claims.filter { !$0.ok }
         let seconds = Date().timeIntervalSince(started)
         print("\n" + String(repeating: "─", count: 78))
-        print("lesson\(name): \(claims.count - failed.count) of \(claims.count) claims hold"
-              + String(format: " · %.1f s", seconds))
+        print(
+            "lesson\(name): \(claims.count - failed.count) of \(claims.count) claims hold"
+                + String(format: " · %.1f s", seconds))
         for f in failed { print("  ✗ \(f.text)") }
         exit(failed.isEmpty ? 0 : 1)
     }

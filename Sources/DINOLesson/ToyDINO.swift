@@ -77,7 +77,8 @@ public struct ToyDINOHead: Sendable {
 
     /// Runs the network on `x` (`[rows, inputs]`).
     public func forward<K: KernelSet>(_ kernels: K.Type, _ x: Tensor) -> Cache {
-        precondition(x.cols == inputs, "ToyDINOHead: input has \(x.cols) columns, the layer expects \(inputs)")
+        precondition(
+            x.cols == inputs, "ToyDINOHead: input has \(x.cols) columns, the layer expects \(inputs)")
         let rows = x.rows
         var u = Tensor(shape: [rows, width])
         K.matmul(x, parameters[0], layout: .nt, bias: parameters[1], accumulate: false, into: &u)
@@ -91,8 +92,12 @@ public struct ToyDINOHead: Sendable {
     }
 
     /// Gradients of the parameters, `[dA, db, dW]`, given `∂loss/∂z`.
-    public func backward<K: KernelSet>(_ kernels: K.Type, _ cache: Cache, logitGradient dz: Tensor) -> [Tensor] {
-        precondition(dz.shape == cache.logits.shape, "ToyDINOHead: logit gradient \(dz.shape), logits \(cache.logits.shape)")
+    public func backward<K: KernelSet>(
+        _ kernels: K.Type, _ cache: Cache, logitGradient dz: Tensor
+    ) -> [Tensor] {
+        precondition(
+            dz.shape == cache.logits.shape,
+            "ToyDINOHead: logit gradient \(dz.shape), logits \(cache.logits.shape)")
         // z = ê·Ŵᵀ:  dê = dz·Ŵ (rows, width),  dŴ = dzᵀ·ê (K, width)
         var de = Tensor(shape: cache.e.shape), dwHat = Tensor(shape: cache.wHat.shape)
         K.matmul(dz, cache.wHat, layout: .nn, bias: nil, accumulate: false, into: &de)
@@ -115,7 +120,8 @@ public struct ToyDINOHead: Sendable {
             dy.storage.withUnsafeBufferPointer { gp in
                 dv.storage.withUnsafeMutableBufferPointer { vp in
                     for i in 0..<rows {
-                        let yr = yp.baseAddress! + i * cols, gr = gp.baseAddress! + i * cols, vr = vp.baseAddress! + i * cols
+                        let yr = yp.baseAddress! + i * cols, gr = gp.baseAddress! + i * cols,
+                            vr = vp.baseAddress! + i * cols
                         var radial: Float = 0
                         for j in 0..<cols { radial += yr[j] * gr[j] }
                         let inv = 1 / max(norms.storage[i], 1e-12)
@@ -141,10 +147,13 @@ public struct ToyAdamW: Sendable {
     }
 
     /// One AdamW step on every tensor. `decay[i]` false exempts tensor i from weight decay (biases).
-    public mutating func update<K: KernelSet>(_ kernels: K.Type, _ parameters: inout [Tensor], gradients: [Tensor],
-                                             decay: [Bool]) {
-        precondition(parameters.count == gradients.count && parameters.count == m.count && decay.count == m.count,
-                     "ToyAdamW: \(parameters.count) parameters, \(gradients.count) gradients, \(m.count) states")
+    public mutating func update<K: KernelSet>(
+        _ kernels: K.Type, _ parameters: inout [Tensor], gradients: [Tensor],
+        decay: [Bool]
+    ) {
+        precondition(
+            parameters.count == gradients.count && parameters.count == m.count && decay.count == m.count,
+            "ToyAdamW: \(parameters.count) parameters, \(gradients.count) gradients, \(m.count) states")
         step += 1
         for i in parameters.indices {
             var h = hyper
@@ -157,10 +166,14 @@ public struct ToyAdamW: Sendable {
 /// Weighted k-NN of the official `eval_knn.py` on L2-normalised features: each of the `k`
 /// nearest training points (cosine similarity) votes `exp(sim/T)` for its label.
 /// - Returns: the fraction of `test` rows whose prediction equals their label.
-public func knnAccuracy(train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int,
-                        k: Int = 20, temperature: Double = 0.07) -> Double {
-    precondition(train.rows == trainLabels.count && test.rows == testLabels.count && train.cols == test.cols,
-                 "knnAccuracy: train \(train.shape) with \(trainLabels.count) labels, test \(test.shape) with \(testLabels.count)")
+public func knnAccuracy(
+    train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int,
+    k: Int = 20, temperature: Double = 0.07
+) -> Double {
+    precondition(
+        train.rows == trainLabels.count && test.rows == testLabels.count && train.cols == test.cols,
+        "knnAccuracy: train \(train.shape) with \(trainLabels.count) labels, test \(test.shape) with \(testLabels.count)"
+    )
     func normalized(_ t: Tensor) -> [[Double]] {
         (0..<t.rows).map { i in
             let r = t.row(i).map(Double.init)

@@ -27,8 +27,10 @@ public struct Checkpoint {
     /// The evaluations taken during training (``TrainingConfig/evalsPerEpoch``).
     public var evaluations: [EvalRecord]
 
-    public init(config: TrainingConfig, epoch: Int, student: Tensors, teacher: Tensors, optimizer: Tensors,
-                steps: [StepRecord], epochs: [EpochRecord], evaluations: [EvalRecord] = []) {
+    public init(
+        config: TrainingConfig, epoch: Int, student: Tensors, teacher: Tensors, optimizer: Tensors,
+        steps: [StepRecord], epochs: [EpochRecord], evaluations: [EvalRecord] = []
+    ) {
         self.evaluations = evaluations
         self.config = config
         self.epoch = epoch
@@ -54,12 +56,13 @@ public struct Checkpoint {
 
     /// Writes the checkpoint into `run/checkpoint`, atomically as a whole.
     public func save(run: String) throws {
-        let final = run + "/checkpoint", temporary = run + "/checkpoint.tmp", previous = run + "/checkpoint.old"
+        let final = run + "/checkpoint", temporary = run + "/checkpoint.tmp",
+            previous = run + "/checkpoint.old"
         let fm = FileManager.default
         try Files.ensureDirectory(run)
         try? fm.removeItem(atPath: temporary)
         do { try writeFiles(into: temporary) } catch {
-            try? fm.removeItem(atPath: temporary)      // a full disk keeps the last good checkpoint, and its room
+            try? fm.removeItem(atPath: temporary)  // a full disk keeps the last good checkpoint, and its room
             throw error
         }
         // Swap: checkpoint → checkpoint.old, checkpoint.tmp → checkpoint, drop the old one. A
@@ -78,18 +81,25 @@ public struct Checkpoint {
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         let configJSON = try config.encoded()
         let meta = ["format": "dino-by-hand/1", "epoch": String(epoch), "dino_config": configJSON]
-        try Safetensors.write(teacher, metadata: meta.merging(["network": "teacher"]) { a, _ in a }, to: temporary + "/teacher.safetensors")
-        try Safetensors.write(student, metadata: meta.merging(["network": "student"]) { a, _ in a }, to: temporary + "/student.safetensors")
+        try Safetensors.write(
+            teacher, metadata: meta.merging(["network": "teacher"]) { a, _ in a },
+            to: temporary + "/teacher.safetensors")
+        try Safetensors.write(
+            student, metadata: meta.merging(["network": "student"]) { a, _ in a },
+            to: temporary + "/student.safetensors")
         try Safetensors.write(optimizer, metadata: meta, to: temporary + "/optimizer.safetensors")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try Files.atomicWrite(encoder.encode(State(epoch: epoch, config: config, steps: steps, epochs: epochs, evaluations: evaluations)),
-                        to: temporary + "/state.json")
+        try Files.atomicWrite(
+            encoder.encode(
+                State(epoch: epoch, config: config, steps: steps, epochs: epochs, evaluations: evaluations)),
+            to: temporary + "/state.json")
     }
 
     /// The checkpoint folder of a run (or `checkpoint.old` if a swap was interrupted).
     public static func folder(run: String) throws -> String {
-        for name in ["checkpoint", "checkpoint.old"] where FileManager.default.fileExists(atPath: run + "/" + name + "/state.json") {
+        for name in ["checkpoint", "checkpoint.old"]
+        where FileManager.default.fileExists(atPath: run + "/" + name + "/state.json") {
             return run + "/" + name
         }
         throw TrainingError("\(run): no checkpoint found (expected \(run)/checkpoint/state.json)")
@@ -106,16 +116,19 @@ public struct Checkpoint {
         do { state = try JSONDecoder().decode(State.self, from: stateData) } catch {
             throw TrainingError("\(dir)/state.json: corrupt (\(error))")
         }
-        return Checkpoint(config: state.config, epoch: state.epoch,
-                          student: try Safetensors.read(dir + "/student.safetensors"),
-                          teacher: try Safetensors.read(dir + "/teacher.safetensors"),
-                          optimizer: try Safetensors.read(dir + "/optimizer.safetensors"),
-                          steps: state.steps, epochs: state.epochs, evaluations: state.evaluations ?? [])
+        return Checkpoint(
+            config: state.config, epoch: state.epoch,
+            student: try Safetensors.read(dir + "/student.safetensors"),
+            teacher: try Safetensors.read(dir + "/teacher.safetensors"),
+            optimizer: try Safetensors.read(dir + "/optimizer.safetensors"),
+            steps: state.steps, epochs: state.epochs, evaluations: state.evaluations ?? [])
     }
 
     /// Teacher weights and config from a checkpoint file (`.safetensors` written by `dino
     /// train`) or a run folder (meaning its latest checkpoint).
-    public static func teacher(at path: String) throws -> (tensors: [String: Tensor], config: TrainingConfig, source: String) {
+    public static func teacher(
+        at path: String
+    ) throws -> (tensors: [String: Tensor], config: TrainingConfig, source: String) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw TrainingError("\(path): no such checkpoint file or run folder")
@@ -123,9 +136,12 @@ public struct Checkpoint {
         let file = isDirectory.boolValue ? try folder(run: path) + "/teacher.safetensors" : path
         let (tensors, metadata) = try Safetensors.readWithMetadata(file)
         guard let text = metadata["dino_config"] else {
-            throw TrainingError("\(file): no dino_config in the safetensors metadata (not written by dino train)")
+            throw TrainingError(
+                "\(file): no dino_config in the safetensors metadata (not written by dino train)")
         }
-        return (Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
-                try TrainingConfig.decoded(text, source: file), file)
+        return (
+            Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }),
+            try TrainingConfig.decoded(text, source: file), file
+        )
     }
 }

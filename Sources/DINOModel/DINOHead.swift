@@ -16,8 +16,10 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
     /// every hidden Linear, before its GELU. Off in the paper's ViT runs; small-data runs need it.
     public var batchNorm: Bool
 
-    public init(inDim: Int, outDim: Int, hiddenDim: Int = 2048, bottleneckDim: Int = 256, layers: Int = 3,
-                normLastLayer: Bool = true, batchNorm: Bool = false) {
+    public init(
+        inDim: Int, outDim: Int, hiddenDim: Int = 2048, bottleneckDim: Int = 256, layers: Int = 3,
+        normLastLayer: Bool = true, batchNorm: Bool = false
+    ) {
         self.inDim = inDim
         self.outDim = outDim
         self.hiddenDim = hiddenDim
@@ -31,10 +33,17 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
         guard inDim >= 1, outDim >= 1, hiddenDim >= 1, bottleneckDim >= 1 else {
             throw ModelError("DINO head \(self): every width must be ≥ 1")
         }
-        guard inDim <= 16_384, outDim <= 1_048_576, hiddenDim <= 65_536, bottleneckDim <= 16_384, layers <= 64 else {
-            throw ModelError("DINO head \(self): a width is above its bound (in 16384, out 1048576, hidden 65536, bottleneck 16384, 64 layers)")
+        guard inDim <= 16_384, outDim <= 1_048_576, hiddenDim <= 65_536, bottleneckDim <= 16_384, layers <= 64
+        else {
+            throw ModelError(
+                "DINO head \(self): a width is above its bound (in 16384, out 1048576, hidden 65536, bottleneck 16384, 64 layers)"
+            )
         }
-        guard layers >= 2 else { throw ModelError("DINO head \(self): needs at least 2 MLP layers (the official 1-layer head names its layer `mlp`, not `mlp.0`)") }
+        guard layers >= 2 else {
+            throw ModelError(
+                "DINO head \(self): needs at least 2 MLP layers (the official 1-layer head names its layer `mlp`, not `mlp.0`)"
+            )
+        }
     }
 
     /// (in, out) of MLP layer i.
@@ -55,10 +64,10 @@ public struct DINOHeadConfig: Sendable, Equatable, CustomStringConvertible {
 /// Activations the head saves for its backward, keyed by row count.
 final class HeadWorkspace {
     var input: Tensor
-    var pre: [Tensor], act: [Tensor]     // per MLP layer: x·Wᵀ + b, and GELU of it (not for the last)
-    var normed: [Tensor], bnMean: [Tensor], bnRstd: [Tensor]   // BatchNorm output and statistics (BN heads)
-    var unit: Tensor, norms: Tensor      // L2-normalised bottleneck (R, bot) and its row norms
-    var weight: Tensor, weightNorms: Tensor   // the weight-normed prototypes (out, bot), ‖v‖ per row
+    var pre: [Tensor], act: [Tensor]  // per MLP layer: x·Wᵀ + b, and GELU of it (not for the last)
+    var normed: [Tensor], bnMean: [Tensor], bnRstd: [Tensor]  // BatchNorm output and statistics (BN heads)
+    var unit: Tensor, norms: Tensor  // L2-normalised bottleneck (R, bot) and its row norms
+    var weight: Tensor, weightNorms: Tensor  // the weight-normed prototypes (out, bot), ‖v‖ per row
     // Backward scratch.
     var dUnit: Tensor, dWeight: Tensor, dG: Tensor
     var dPre: [Tensor], dAct: [Tensor], dInput: Tensor
@@ -130,10 +139,15 @@ public struct DINOHead<K: KernelSet> {
                 ps.append(Parameter("mlp.\(index + 1).bias", Tensor(shape: [outputs])))
             }
         }
-        ps.append(Parameter("last_layer.weight_g", Tensor(shape: [config.outDim, 1], repeating: 1),
-                            trainable: !config.normLastLayer))
-        ps.append(Parameter("last_layer.weight_v",
-                            Initializer.kaimingUniform([config.outDim, config.bottleneckDim], fanIn: config.bottleneckDim, &rng)))
+        ps.append(
+            Parameter(
+                "last_layer.weight_g", Tensor(shape: [config.outDim, 1], repeating: 1),
+                trainable: !config.normLastLayer))
+        ps.append(
+            Parameter(
+                "last_layer.weight_v",
+                Initializer.kaimingUniform(
+                    [config.outDim, config.bottleneckDim], fanIn: config.bottleneckDim, &rng)))
         parameters = ps
         linearSlots = linear
         normSlots = norms
@@ -155,7 +169,8 @@ public struct DINOHead<K: KernelSet> {
 
     /// Logits `[R, K]` of features `[R, inDim]`.
     public mutating func forward(_ x: Tensor) -> Tensor {
-        precondition(x.cols == config.inDim, "DINOHead: input has \(x.cols) features, expected \(config.inDim)")
+        precondition(
+            x.cols == config.inDim, "DINOHead: input has \(x.cols) features, expected \(config.inDim)")
         let rows = x.rows
         let ws = workspace(rows: rows)
         lastRows = rows
@@ -167,8 +182,10 @@ public struct DINOHead<K: KernelSet> {
             if i < config.layers - 1 {
                 if config.batchNorm {
                     let n = normSlots[i]
-                    K.batchNorm(ws.pre[i], weight: parameters[n].value, bias: parameters[n + 1].value,
-                                epsilon: Self.batchNormEpsilon, into: &ws.normed[i], mean: &ws.bnMean[i], rstd: &ws.bnRstd[i])
+                    K.batchNorm(
+                        ws.pre[i], weight: parameters[n].value, bias: parameters[n + 1].value,
+                        epsilon: Self.batchNormEpsilon, into: &ws.normed[i], mean: &ws.bnMean[i],
+                        rstd: &ws.bnRstd[i])
                     K.gelu(ws.normed[i], into: &ws.act[i])
                 } else {
                     K.gelu(ws.pre[i], into: &ws.act[i])
@@ -177,7 +194,8 @@ public struct DINOHead<K: KernelSet> {
             }
         }
         K.l2Normalize(ws.pre[config.layers - 1], epsilon: Self.l2Epsilon, into: &ws.unit, norms: &ws.norms)
-        K.weightNorm(parameters[vSlot].value, g: parameters[gSlot].value, into: &ws.weight, norms: &ws.weightNorms)
+        K.weightNorm(
+            parameters[vSlot].value, g: parameters[gSlot].value, into: &ws.weight, norms: &ws.weightNorms)
         var y = Tensor(shape: [rows, config.outDim])
         K.matmul(ws.unit, ws.weight, layout: .nt, bias: nil, accumulate: false, into: &y)
         return y
@@ -190,7 +208,9 @@ public struct DINOHead<K: KernelSet> {
         guard let r = rows ?? lastRows, let ws = store.workspaces[r] else {
             preconditionFailure("DINOHead.backward: no forward pass with \(rows ?? -1) rows")
         }
-        precondition(dy.rows == r && dy.cols == config.outDim, "DINOHead.backward: dy is \(dy.shape), expected [\(r), \(config.outDim)]")
+        precondition(
+            dy.rows == r && dy.cols == config.outDim,
+            "DINOHead.backward: dy is \(dy.shape), expected [\(r), \(config.outDim)]")
         // y = u·Wᵀ: dW = dyᵀ·u, du = dy·W.
         K.matmul(dy, ws.unit, layout: .tn, bias: nil, accumulate: false, into: &ws.dWeight)
         K.matmul(dy, ws.weight, layout: .nn, bias: nil, accumulate: false, into: &ws.dUnit)
@@ -202,11 +222,13 @@ public struct DINOHead<K: KernelSet> {
             }
         } else {
             for i in 0..<ws.dG.count { ws.dG.storage[i] = 0 }
-            K.weightNormBackward(ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &parameters[vSlot].grad, dG: &ws.dG)
+            K.weightNormBackward(
+                ws.dWeight, v: v, g: g, norms: ws.weightNorms, dV: &parameters[vSlot].grad, dG: &ws.dG)
         }
         // L2 normalisation, then the MLP from the last layer down.
         let last = config.layers - 1
-        K.l2NormalizeBackward(ws.dUnit, y: ws.unit, norms: ws.norms, epsilon: Self.l2Epsilon, into: &ws.dPre[last])
+        K.l2NormalizeBackward(
+            ws.dUnit, y: ws.unit, norms: ws.norms, epsilon: Self.l2Epsilon, into: &ws.dPre[last])
         for i in stride(from: last, through: 0, by: -1) {
             let input = i == 0 ? ws.input : ws.act[i - 1], w = linearSlots[i]
             K.matmul(ws.dPre[i], input, layout: .tn, bias: nil, accumulate: true, into: &parameters[w].grad)
@@ -215,14 +237,17 @@ public struct DINOHead<K: KernelSet> {
                 Linear<K>.inputGradient(ws.dPre[i], weight: parameters[w].value, into: &ws.dAct[i - 1])
                 if config.batchNorm {
                     // GELU, then BatchNorm back to the Linear's output.
-                    K.geluBackward(ws.dAct[i - 1], ws.normed[i - 1], output: ws.act[i - 1], into: &ws.dNormed[i - 1])
+                    K.geluBackward(
+                        ws.dAct[i - 1], ws.normed[i - 1], output: ws.act[i - 1], into: &ws.dNormed[i - 1])
                     let n = normSlots[i - 1], weight = parameters[n].value
                     parameters.withGradients(n, n + 1) { dW, dB in
-                        K.batchNormBackward(ws.dNormed[i - 1], ws.pre[i - 1], weight: weight, mean: ws.bnMean[i - 1],
-                                            rstd: ws.bnRstd[i - 1], dx: &ws.dPre[i - 1], dWeight: &dW, dBias: &dB)
+                        K.batchNormBackward(
+                            ws.dNormed[i - 1], ws.pre[i - 1], weight: weight, mean: ws.bnMean[i - 1],
+                            rstd: ws.bnRstd[i - 1], dx: &ws.dPre[i - 1], dWeight: &dW, dBias: &dB)
                     }
                 } else {
-                    K.geluBackward(ws.dAct[i - 1], ws.pre[i - 1], output: ws.act[i - 1], into: &ws.dPre[i - 1])
+                    K.geluBackward(
+                        ws.dAct[i - 1], ws.pre[i - 1], output: ws.act[i - 1], into: &ws.dPre[i - 1])
                 }
             } else {
                 Linear<K>.inputGradient(ws.dPre[0], weight: parameters[w].value, into: &ws.dInput)

@@ -49,10 +49,13 @@ public struct DINOLoss: Sendable {
         centering: Bool = true, updateCenter: Bool = true
     ) -> Output {
         let outDim = student.cols
-        precondition(teacher.cols == outDim && center.count == outDim,
-                     "DINOLoss: student \(student.shape), teacher \(teacher.shape), centre \(center.shape)")
-        precondition(batch > 0 && teacher.rows == 2 * batch && student.rows % batch == 0 && student.rows >= 2 * batch,
-                     "DINOLoss: teacher needs 2·B = \(2 * batch) rows and student a multiple of B ≥ 2B; got \(teacher.rows) and \(student.rows)")
+        precondition(
+            teacher.cols == outDim && center.count == outDim,
+            "DINOLoss: student \(student.shape), teacher \(teacher.shape), centre \(center.shape)")
+        precondition(
+            batch > 0 && teacher.rows == 2 * batch && student.rows % batch == 0 && student.rows >= 2 * batch,
+            "DINOLoss: teacher needs 2·B = \(2 * batch) rows and student a multiple of B ≥ 2B; got \(teacher.rows) and \(student.rows)"
+        )
         let crops = student.rows / batch
         let pairs = 2 * crops - 2
 
@@ -75,8 +78,8 @@ public struct DINOLoss: Sendable {
         target.storage.withUnsafeMutableBufferPointer { t in
             q.storage.withUnsafeBufferPointer { qp in
                 let q0 = qp.baseAddress!, q1 = q0 + rowLength
-                t.baseAddress!.update(from: q1, count: rowLength)                 // crop 0 ← teacher 1
-                (t.baseAddress! + rowLength).update(from: q0, count: rowLength)   // crop 1 ← teacher 0
+                t.baseAddress!.update(from: q1, count: rowLength)  // crop 0 ← teacher 1
+                (t.baseAddress! + rowLength).update(from: q0, count: rowLength)  // crop 1 ← teacher 0
                 for v in 2..<crops {
                     let tv = t.baseAddress! + v * rowLength
                     for i in 0..<rowLength { tv[i] = q0[i] + q1[i] }
@@ -86,7 +89,8 @@ public struct DINOLoss: Sendable {
         var rowsCE = Tensor(shape: [student.rows]), grad = Tensor(shape: student.shape)
         K.softmaxCrossEntropy(
             student, temperature: studentTemperature, target: target,
-            gradientScale: 1 / (studentTemperature * Float(batch) * Float(pairs)), loss: &rowsCE, gradient: &grad)
+            gradientScale: 1 / (studentTemperature * Float(batch) * Float(pairs)), loss: &rowsCE,
+            gradient: &grad)
         let ceTotal = rowsCE.storage.reduce(0.0) { $0 + Double($1) }
         // Each teacher crop a pairs with V-1 student crops: Σ_pairs Σ_b h_a[b] = (V-1)·Σ h.
         let entropyTotal = teacherEntropyRows.storage.reduce(0.0) { $0 + Double($1) }
@@ -96,7 +100,9 @@ public struct DINOLoss: Sendable {
             var batchCenter = Tensor(shape: [1, outDim])
             K.columnMeans(teacher, into: &batchCenter)
             let m = centerMomentum
-            for k in 0..<outDim { center.storage[k] = center.storage[k] * m + batchCenter.storage[k] * (1 - m) }
+            for k in 0..<outDim {
+                center.storage[k] = center.storage[k] * m + batchCenter.storage[k] * (1 - m)
+            }
         }
         return Output(
             loss: Float(total / Double(pairs)), studentGradient: grad, teacherProbabilities: q,

@@ -13,8 +13,9 @@ public struct DINONetwork<K: KernelSet> {
     public private(set) var lastGroups: [(pass: ViTPass, rows: Range<Int>)] = []
 
     public init(backbone: ViT<K>, head: DINOHead<K>) {
-        precondition(head.config.inDim == backbone.config.dim,
-                     "DINONetwork: head input \(head.config.inDim) ≠ backbone width \(backbone.config.dim)")
+        precondition(
+            head.config.inDim == backbone.config.dim,
+            "DINONetwork: head input \(head.config.inDim) ≠ backbone width \(backbone.config.dim)")
         self.backbone = backbone
         self.head = head
     }
@@ -64,8 +65,9 @@ public struct DINONetwork<K: KernelSet> {
     /// Stacks image batches `[B_i, C, H, W]` of equal image size into `[ΣB_i, C, H, W]`.
     public static func concatenateBatches(_ batches: [Tensor]) -> Tensor {
         let inner = Array(batches[0].shape.dropFirst())
-        precondition(batches.allSatisfy { Array($0.shape.dropFirst()) == inner },
-                     "concatenateBatches: image shapes differ \(batches.map(\.shape))")
+        precondition(
+            batches.allSatisfy { Array($0.shape.dropFirst()) == inner },
+            "concatenateBatches: image shapes differ \(batches.map(\.shape))")
         return Tensor(shape: [batches.reduce(0) { $0 + $1.shape[0] }] + inner, batches.flatMap(\.storage))
     }
 
@@ -79,7 +81,9 @@ public struct DINONetwork<K: KernelSet> {
     public var parameterCount: Int { backbone.parameterCount + head.parameterCount }
 
     /// Visits every parameter in state-dict order with its full name and index.
-    public mutating func updateParameters(_ body: (_ index: Int, _ name: String, _ parameter: inout Parameter) throws -> Void) rethrows {
+    public mutating func updateParameters(
+        _ body: (_ index: Int, _ name: String, _ parameter: inout Parameter) throws -> Void
+    ) rethrows {
         for i in backbone.parameters.indices {
             try body(i, "backbone." + backbone.parameters[i].name, &backbone.parameters[i])
         }
@@ -117,7 +121,8 @@ public struct DINONetwork<K: KernelSet> {
         }
         let known = Set(names)
         if let extra = byName.keys.sorted().first(where: { !known.contains($0) }) {
-            throw CheckpointError.unexpectedTensor(extra, count: byName.keys.filter { !known.contains($0) }.count)
+            throw CheckpointError.unexpectedTensor(
+                extra, count: byName.keys.filter { !known.contains($0) }.count)
         }
         for (name, p) in zip(names, params) where byName[name]!.shape != p.value.shape {
             throw CheckpointError.wrongShape(name, expected: p.value.shape, found: byName[name]!.shape)

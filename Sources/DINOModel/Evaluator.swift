@@ -46,24 +46,30 @@ public struct Evaluator: Sendable {
 
     /// Weighted k-NN top-1 (%) for each k, T = 0.07, classes from the data.
     public func knn<K: KernelSet>(
-        _ kernels: K.Type, backbone: inout ViT<K>, train: Dataset, test: Dataset, normalization: Normalization,
+        _ kernels: K.Type, backbone: inout ViT<K>, train: Dataset, test: Dataset,
+        normalization: Normalization,
         ks: [Int] = [10, 20, 100, 200]
     ) throws -> [Int: Double] {
-        let a = features(K.self, backbone: &backbone, data: train, normalization: normalization, limit: trainSize)
-        let b = features(K.self, backbone: &backbone, data: test, normalization: normalization, limit: testSize)
-        return try knn(K.self, train: a, trainLabels: train.labels, test: b, testLabels: test.labels,
-                       classes: train.classCount, ks: ks)
+        let a = features(
+            K.self, backbone: &backbone, data: train, normalization: normalization, limit: trainSize)
+        let b = features(
+            K.self, backbone: &backbone, data: test, normalization: normalization, limit: testSize)
+        return try knn(
+            K.self, train: a, trainLabels: train.labels, test: b, testLabels: test.labels,
+            classes: train.classCount, ks: ks)
     }
 
     /// Weighted k-NN top-1 (%) on given features.
     public func knn<K: KernelSet>(
-        _ kernels: K.Type, train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int, ks: [Int]
+        _ kernels: K.Type, train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int,
+        ks: [Int]
     ) throws -> [Int: Double] {
         var out: [Int: Double] = [:]
         for k in ks {
-            let r = try WeightedKNN.classify(K.self, train: train, trainLabels: Array(trainLabels.prefix(train.rows)),
-                                             test: test, testLabels: Array(testLabels.prefix(test.rows)),
-                                             k: min(k, train.rows), temperature: 0.07, classes: classes)
+            let r = try WeightedKNN.classify(
+                K.self, train: train, trainLabels: Array(trainLabels.prefix(train.rows)),
+                test: test, testLabels: Array(testLabels.prefix(test.rows)),
+                k: min(k, train.rows), temperature: 0.07, classes: classes)
             out[k] = r.top1 ?? .nan
         }
         return out

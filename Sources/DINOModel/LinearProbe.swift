@@ -16,7 +16,10 @@ public struct LinearProbe: Sendable {
     public var weightDecay: Float
     public var seed: UInt64
 
-    public init(epochs: Int = 30, batchSize: Int = 256, learningRate: Float = 2e-3, weightDecay: Float = 1e-4, seed: UInt64 = 0) {
+    public init(
+        epochs: Int = 30, batchSize: Int = 256, learningRate: Float = 2e-3, weightDecay: Float = 1e-4,
+        seed: UInt64 = 0
+    ) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -39,20 +42,27 @@ public struct LinearProbe: Sendable {
     public func run<K: KernelSet>(
         _ kernels: K.Type, train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int
     ) -> Result {
-        precondition(train.rows == trainLabels.count && test.rows == testLabels.count && train.cols == test.cols,
-                     "LinearProbe: features \(train.shape)/\(test.shape), labels \(trainLabels.count)/\(testLabels.count)")
-        precondition(classes >= 2 && (trainLabels + testLabels).allSatisfy { (0..<classes).contains($0) },
-                     "LinearProbe: labels must lie in 0..<\(classes)")
+        precondition(
+            train.rows == trainLabels.count && test.rows == testLabels.count && train.cols == test.cols,
+            "LinearProbe: features \(train.shape)/\(test.shape), labels \(trainLabels.count)/\(testLabels.count)"
+        )
+        precondition(
+            classes >= 2 && (trainLabels + testLabels).allSatisfy { (0..<classes).contains($0) },
+            "LinearProbe: labels must lie in 0..<\(classes)")
         let d = train.cols
         // Standardise with the training statistics (a frozen BatchNorm without affine terms).
         var mean = [Double](repeating: 0, count: d), spread = [Double](repeating: 0, count: d)
         for i in 0..<train.rows { for j in 0..<d { mean[j] += Double(train[i, j]) } }
         for j in 0..<d { mean[j] /= Double(train.rows) }
-        for i in 0..<train.rows { for j in 0..<d { let x = Double(train[i, j]) - mean[j]; spread[j] += x * x } }
+        for i in 0..<train.rows {
+            for j in 0..<d { let x = Double(train[i, j]) - mean[j]; spread[j] += x * x }
+        }
         for j in 0..<d { spread[j] = (spread[j] / Double(train.rows)).squareRoot() + 1e-6 }
         func standardised(_ x: Tensor) -> Tensor {
             var y = x
-            for i in 0..<x.rows { for j in 0..<d { y[i, j] = Float((Double(x[i, j]) - mean[j]) / spread[j]) } }
+            for i in 0..<x.rows {
+                for j in 0..<d { y[i, j] = Float((Double(x[i, j]) - mean[j]) / spread[j]) }
+            }
             return y
         }
         let xs = standardised(train), xt = standardised(test)

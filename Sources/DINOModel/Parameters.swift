@@ -76,7 +76,8 @@ public enum Linear<K: KernelSet> {
 
     /// `dW += dyᵀ·x` and `db += Σ_rows dy`.
     @inline(__always)
-    public static func parameterGradients(_ dy: Tensor, x: Tensor, dWeight: inout Tensor, dBias: inout Tensor) {
+    public static func parameterGradients(_ dy: Tensor, x: Tensor, dWeight: inout Tensor, dBias: inout Tensor)
+    {
         K.matmul(dy, x, layout: .tn, bias: nil, accumulate: true, into: &dWeight)
         K.columnSums(dy, accumulate: true, into: &dBias)
     }

@@ -6,7 +6,8 @@ import Foundation
 /// 256] in the file, the model needs [65536, 256]" instead of a crash.
 public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: String, Sendable, Equatable {
-        case missingTensor, unexpectedTensor, wrongShape, wrongDType, truncated, badHeader, unreadable, unwritable
+        case missingTensor, unexpectedTensor, wrongShape, wrongDType, truncated, badHeader, unreadable,
+            unwritable
     }
     public var kind: Kind
     public var path: String?
@@ -14,7 +15,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
     public var offset: Int?
     public var problem: String
 
-    public init(_ kind: Kind, path: String? = nil, tensor: String? = nil, offset: Int? = nil, _ problem: String) {
+    public init(
+        _ kind: Kind, path: String? = nil, tensor: String? = nil, offset: Int? = nil, _ problem: String
+    ) {
         self.kind = kind
         self.path = path
         self.tensor = tensor
@@ -37,17 +40,21 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
     }
 
     static func missingTensor(_ name: String, count: Int) -> CheckpointError {
-        CheckpointError(.missingTensor, tensor: name,
-                        "missing from the checkpoint" + (count > 1 ? " (and \(count - 1) more tensors)" : ""))
+        CheckpointError(
+            .missingTensor, tensor: name,
+            "missing from the checkpoint" + (count > 1 ? " (and \(count - 1) more tensors)" : ""))
     }
 
     static func unexpectedTensor(_ name: String, count: Int) -> CheckpointError {
-        CheckpointError(.unexpectedTensor, tensor: name,
-                        "is not a parameter of this model" + (count > 1 ? " (and \(count - 1) more unexpected tensors)" : ""))
+        CheckpointError(
+            .unexpectedTensor, tensor: name,
+            "is not a parameter of this model"
+                + (count > 1 ? " (and \(count - 1) more unexpected tensors)" : ""))
     }
 
     static func wrongShape(_ name: String, expected: [Int], found: [Int]) -> CheckpointError {
-        CheckpointError(.wrongShape, tensor: name, "shape \(found) in the checkpoint, the model needs \(expected)")
+        CheckpointError(
+            .wrongShape, tensor: name, "shape \(found) in the checkpoint, the model needs \(expected)")
     }
 }
 
@@ -69,30 +76,40 @@ public enum Safetensors {
         Dictionary(uniqueKeysWithValues: try read(path).map { ($0.name, $0.tensor) })
     }
 
-    public static func readWithMetadata(_ path: String) throws
+    public static func readWithMetadata(
+        _ path: String
+    ) throws
         -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String])
     {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw CheckpointError(.unreadable, path: path, "cannot read the file (\(error.localizedDescription))")
+            throw CheckpointError(
+                .unreadable, path: path, "cannot read the file (\(error.localizedDescription))")
         }
         do { return try decode(data) } catch let e as CheckpointError { throw e.at(path) }
     }
 
     /// Parses a safetensors buffer.
-    public static func decode(_ data: Data) throws -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
+    public static func decode(
+        _ data: Data
+    ) throws -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else {
-            throw CheckpointError(.truncated, offset: 0, "the file has \(bytes.count) bytes, fewer than the 8-byte header length")
+            throw CheckpointError(
+                .truncated, offset: 0,
+                "the file has \(bytes.count) bytes, fewer than the 8-byte header length")
         }
         var n = 0
         for i in 0..<8 { n |= Int(bytes[i]) << (8 * i) }
         guard n >= 2 && n <= maximumHeader else {
-            throw CheckpointError(.badHeader, offset: 0, "header length \(n) is not plausible (not a safetensors file?)")
+            throw CheckpointError(
+                .badHeader, offset: 0, "header length \(n) is not plausible (not a safetensors file?)")
         }
         guard 8 + n <= bytes.count else {
-            throw CheckpointError(.truncated, offset: bytes.count,
-                                  "the \(n)-byte header starting at byte 8 runs past the end of the file (\(bytes.count) bytes)")
+            throw CheckpointError(
+                .truncated, offset: bytes.count,
+                "the \(n)-byte header starting at byte 8 runs past the end of the file (\(bytes.count) bytes)"
+            )
         }
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) } catch {
@@ -109,25 +126,33 @@ public enum Safetensors {
         var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
+                offsets.count == 2
             else {
-                throw CheckpointError(.badHeader, tensor: name, offset: 8, "header entry lacks dtype, shape or data_offsets")
+                throw CheckpointError(
+                    .badHeader, tensor: name, offset: 8, "header entry lacks dtype, shape or data_offsets")
             }
             guard dtype == "F32" else {
-                throw CheckpointError(.wrongDType, tensor: name, "dtype \(dtype); only F32 (float32) checkpoints are supported")
+                throw CheckpointError(
+                    .wrongDType, tensor: name, "dtype \(dtype); only F32 (float32) checkpoints are supported")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else {
-                throw CheckpointError(.badHeader, tensor: name, offset: 8, "negative dimension in shape \(shape)")
+                throw CheckpointError(
+                    .badHeader, tensor: name, offset: 8, "negative dimension in shape \(shape)")
             }
             let (begin, end) = (offsets[0], offsets[1])
             let needed = shape.reduce(1, *) * 4
             guard begin >= 0, end - begin == needed else {
-                throw CheckpointError(.badHeader, tensor: name, offset: bufferStart + max(begin, 0),
-                                      "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(needed)")
+                throw CheckpointError(
+                    .badHeader, tensor: name, offset: bufferStart + max(begin, 0),
+                    "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, shape \(shape) needs \(needed)"
+                )
             }
             guard bufferStart + end <= bytes.count else {
-                throw CheckpointError(.truncated, tensor: name, offset: bufferStart + end,
-                                      "the data ends at byte offset \(bufferStart + end) but the file has only \(bytes.count) bytes")
+                throw CheckpointError(
+                    .truncated, tensor: name, offset: bufferStart + end,
+                    "the data ends at byte offset \(bufferStart + end) but the file has only \(bytes.count) bytes"
+                )
             }
             entries.append((name, shape, begin, end))
         }
@@ -136,7 +161,9 @@ public enum Safetensors {
             var values = [Float](repeating: 0, count: (e.end - e.begin) / 4)
             var p = bufferStart + e.begin
             for i in values.indices {
-                let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+                let bits =
+                    UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(
+                        bytes[p + 3]) << 24
                 values[i] = Float(bitPattern: bits)
                 p += 4
             }
@@ -147,18 +174,23 @@ public enum Safetensors {
 
     /// Encodes tensors (kept in the given order) as safetensors, header padded with spaces to a
     /// multiple of 8 bytes as the reference writer does.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) -> Data {
+    public static func encode(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]
+    ) -> Data {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            parts.append("\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }
-                .map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",") + "}")
+            parts.append(
+                "\"__metadata__\":{"
+                    + metadata.sorted { $0.key < $1.key }
+                    .map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",") + "}")
         }
         var offset = 0
         for (name, t) in tensors {
             let size = t.count * 4
-            parts.append("\(quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
-                         + "\"data_offsets\":[\(offset),\(offset + size)]}")
+            parts.append(
+                "\(quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+                    + "\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
         header += parts.joined(separator: ",") + "}"
@@ -177,7 +209,9 @@ public enum Safetensors {
 
     /// Writes tensors atomically (a temporary file, then a rename: a crash never leaves half a
     /// checkpoint and an earlier version survives a failed write).
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String) throws {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String
+    ) throws {
         let names = tensors.map(\.name)
         if let dup = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
             throw CheckpointError(.unwritable, path: path, tensor: dup, "appears twice")
@@ -189,7 +223,8 @@ public enum Safetensors {
         do {
             try encode(tensors, metadata: metadata).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CheckpointError(.unwritable, path: path, "cannot write the checkpoint (\(error.localizedDescription))")
+            throw CheckpointError(
+                .unwritable, path: path, "cannot write the checkpoint (\(error.localizedDescription))")
         }
     }
 
@@ -204,7 +239,11 @@ public enum Safetensors {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""
@@ -244,11 +283,14 @@ extension ViT {
         }
         for p in parameters {
             guard let t = bare[p.name] else { throw CheckpointError.missingTensor(p.name, count: 1) }
-            guard t.shape == p.value.shape else { throw CheckpointError.wrongShape(p.name, expected: p.value.shape, found: t.shape) }
+            guard t.shape == p.value.shape else {
+                throw CheckpointError.wrongShape(p.name, expected: p.value.shape, found: t.shape)
+            }
         }
         let known = Set(parameters.map(\.name))
         if let extra = bare.keys.sorted().first(where: { !known.contains($0) }) {
-            throw CheckpointError.unexpectedTensor(extra, count: bare.keys.filter { !known.contains($0) }.count)
+            throw CheckpointError.unexpectedTensor(
+                extra, count: bare.keys.filter { !known.contains($0) }.count)
         }
         for i in parameters.indices { parameters[i].value = bare[parameters[i].name]! }
     }
@@ -265,17 +307,23 @@ extension ViTConfig {
             }
             throw CheckpointError.missingTensor(suffix, count: 1)
         }
-        let patchWeight = try find("patch_embed.proj.weight"), pos = try find("pos_embed"), fc1 = try find("blocks.0.mlp.fc1.weight")
-        guard patchWeight.shape.count == 4 else { throw CheckpointError.wrongShape("patch_embed.proj.weight", expected: [-1, -1, -1, -1], found: patchWeight.shape) }
+        let patchWeight = try find("patch_embed.proj.weight"), pos = try find("pos_embed"),
+            fc1 = try find("blocks.0.mlp.fc1.weight")
+        guard patchWeight.shape.count == 4 else {
+            throw CheckpointError.wrongShape(
+                "patch_embed.proj.weight", expected: [-1, -1, -1, -1], found: patchWeight.shape)
+        }
         let dim = patchWeight.shape[0], p = patchWeight.shape[2]
         let grid = Int(Double(pos.rows - 1).squareRoot().rounded())
         guard grid * grid == pos.rows - 1 else {
-            throw CheckpointError(.wrongShape, tensor: "pos_embed", "\(pos.rows - 1) patch rows do not form a square grid")
+            throw CheckpointError(
+                .wrongShape, tensor: "pos_embed", "\(pos.rows - 1) patch rows do not form a square grid")
         }
         var depth = 0
         while tensors.keys.contains(where: { $0.hasSuffix("blocks.\(depth).norm1.weight") }) { depth += 1 }
-        let config = ViTConfig(imageSize: grid * p, patchSize: p, channels: patchWeight.shape[1], dim: dim, depth: depth,
-                               heads: heads, mlpRatio: Double(fc1.shape[0]) / Double(dim))
+        let config = ViTConfig(
+            imageSize: grid * p, patchSize: p, channels: patchWeight.shape[1], dim: dim, depth: depth,
+            heads: heads, mlpRatio: Double(fc1.shape[0]) / Double(dim))
         try config.validate()
         return config
     }
@@ -284,9 +332,15 @@ extension ViTConfig {
 extension DINOHeadConfig {
     /// The head shape a state dict implies (`head.` prefix, optionally under `module.`).
     public static func inferred(from tensors: [String: Tensor]) throws -> DINOHeadConfig {
-        func find(_ suffix: String) -> Tensor? { tensors["head." + suffix] ?? tensors["module.head." + suffix] }
-        guard let first = find("mlp.0.weight") else { throw CheckpointError.missingTensor("head.mlp.0.weight", count: 1) }
-        guard let v = find("last_layer.weight_v") else { throw CheckpointError.missingTensor("head.last_layer.weight_v", count: 1) }
+        func find(_ suffix: String) -> Tensor? {
+            tensors["head." + suffix] ?? tensors["module.head." + suffix]
+        }
+        guard let first = find("mlp.0.weight") else {
+            throw CheckpointError.missingTensor("head.mlp.0.weight", count: 1)
+        }
+        guard let v = find("last_layer.weight_v") else {
+            throw CheckpointError.missingTensor("head.last_layer.weight_v", count: 1)
+        }
         // With BatchNorm, mlp.1 is a norm (a GELU has no parameters) and Linears sit at 3i.
         let batchNorm = find("mlp.1.weight") != nil, stride = batchNorm ? 3 : 2
         var layers = 1
@@ -294,7 +348,8 @@ extension DINOHeadConfig {
         let g = find("last_layer.weight_g")
         // A frozen g is exactly 1 everywhere; a trained one is not.
         let normLast = g.map { $0.storage.allSatisfy { $0 == 1 } } ?? true
-        return DINOHeadConfig(inDim: first.cols, outDim: v.rows, hiddenDim: first.rows, bottleneckDim: v.cols,
-                              layers: layers, normLastLayer: normLast, batchNorm: batchNorm)
+        return DINOHeadConfig(
+            inDim: first.cols, outDim: v.rows, hiddenDim: first.rows, bottleneckDim: v.cols,
+            layers: layers, normLastLayer: normLast, batchNorm: batchNorm)
     }
 }

@@ -25,8 +25,10 @@ public struct JaccardResult: Sendable, Equatable, Codable {
 /// patch) are never kept, as the official code crops the image to whole patches.
 public enum Segmentation {
     /// Jaccard of a thresholded `[g·g]` patch mask, upsampled by `patch`, with a `[S·S]` mask.
-    public static func jaccard(kept: [Bool], gridRows gh: Int, gridCols gw: Int, patch p: Int,
-                               mask: ArraySlice<UInt8>, height: Int, width: Int) -> Double {
+    public static func jaccard(
+        kept: [Bool], gridRows gh: Int, gridCols gw: Int, patch p: Int,
+        mask: ArraySlice<UInt8>, height: Int, width: Int
+    ) -> Double {
         var intersection = 0, union = 0
         var i = mask.startIndex
         for y in 0..<height {
@@ -49,11 +51,14 @@ public enum Segmentation {
         mass: Float = 0.6, batchSize: Int = 250
     ) throws -> JaccardResult {
         guard let masks = data.masks else {
-            throw ModelError("\(data.name): no object masks, so no Jaccard (use scenes or an idx: folder with t10k-masks-idx3-ubyte.gz)")
+            throw ModelError(
+                "\(data.name): no object masks, so no Jaccard (use scenes or an idx: folder with t10k-masks-idx3-ubyte.gz)"
+            )
         }
         let p = backbone.config.patchSize
         guard data.height >= p, data.width >= p else {
-            throw ModelError("\(data.name): \(data.width)x\(data.height) images are smaller than one \(p)-px patch")
+            throw ModelError(
+                "\(data.name): \(data.width)x\(data.height) images are smaller than one \(p)-px patch")
         }
         let n = min(limit ?? data.count, data.count)
         let gh = data.height / p, gw = data.width / p, plane = data.height * data.width
@@ -64,7 +69,9 @@ public enum Segmentation {
         while start < n {
             let count = min(batchSize, n - start), base = start
             var images = eval.normalized(data.tensor(Array(start..<(start + count))), normalization)
-            if gh * p != data.height || gw * p != data.width { images = cropped(images, rows: gh * p, cols: gw * p) }
+            if gh * p != data.height || gw * p != data.width {
+                images = cropped(images, rows: gh * p, cols: gw * p)
+            }
             _ = backbone.forward(images, training: false)
             let probs = backbone.lastBlockAttention(queries: 1)
             var partial = [Double](repeating: 0, count: count * heads)
@@ -77,7 +84,8 @@ public enum Segmentation {
                         let m = masks[((base + b) * plane)..<((base + b + 1) * plane)]
                         for h in 0..<heads {
                             out[b * heads + h] = jaccard(
-                                kept: AttentionMaps.mask(maps[h], mass: mass), gridRows: gh, gridCols: gw, patch: p,
+                                kept: AttentionMaps.mask(maps[h], mass: mass), gridRows: gh, gridCols: gw,
+                                patch: p,
                                 mask: m, height: data.height, width: data.width)
                         }
                     }
@@ -91,7 +99,9 @@ public enum Segmentation {
 
     /// The no-model baseline: a centred square covering `fraction` of the image, Jaccard (%)
     /// with the masks of the first `limit` images.
-    public static func centredSquare(_ data: Dataset, fraction: Double = 0.25, limit: Int? = nil) throws -> Double {
+    public static func centredSquare(
+        _ data: Dataset, fraction: Double = 0.25, limit: Int? = nil
+    ) throws -> Double {
         guard let masks = data.masks else { throw ModelError("\(data.name): no object masks") }
         let side = Int((Double(data.height) * fraction.squareRoot()).rounded())
         let top = (data.height - side) / 2, left = (data.width - side) / 2
@@ -118,7 +128,9 @@ public enum Segmentation {
         var out = Tensor(shape: [b, c, rows, cols])
         for plane in 0..<(b * c) {
             for y in 0..<rows {
-                for xx in 0..<cols { out.storage[(plane * rows + y) * cols + xx] = x.storage[(plane * h + y) * w + xx] }
+                for xx in 0..<cols {
+                    out.storage[(plane * rows + y) * cols + xx] = x.storage[(plane * h + y) * w + xx]
+                }
             }
         }
         return out

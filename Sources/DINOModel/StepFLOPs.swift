@@ -14,8 +14,11 @@ public enum StepFLOPs {
     /// `ViT.forward` runs it: every block on all T tokens except the last, which runs qkv on all
     /// of them and the attention (one query), projection and MLP on the CLS row. Multiply-adds
     /// count 2; softmax, LayerNorm and GELU are not counted, as in torch's FlopCounterMode.
-    public static func forward(_ v: ViTConfig, _ h: DINOHeadConfig, batch: Int, height: Int, width: Int) -> Double {
-        let b = Double(batch), d = Double(v.dim), n = Double((height / v.patchSize) * (width / v.patchSize)), t = n + 1
+    public static func forward(
+        _ v: ViTConfig, _ h: DINOHeadConfig, batch: Int, height: Int, width: Int
+    ) -> Double {
+        let b = Double(batch), d = Double(v.dim), n = Double((height / v.patchSize) * (width / v.patchSize)),
+            t = n + 1
         let patch = 2 * b * n * d * Double(v.channels * v.patchSize * v.patchSize)
         // qkv 3D², proj D², MLP 2·D·hidden per token; scores and A·V 2·T·D per query.
         let block = 2 * b * t * (4 * d * d + 2 * d * Double(v.mlpHidden)) + 4 * b * t * t * d
@@ -25,7 +28,6 @@ public enum StepFLOPs {
         head += 2 * b * Double(h.bottleneckDim * h.outDim)
         return patch + Double(v.depth - 1) * block + last + head
     }
-
 
     /// Teacher forward on the globals + student forward and backward (≈ 2× forward) on all crops.
     public static func count(_ c: TrainingConfig, channels: Int) -> Double {

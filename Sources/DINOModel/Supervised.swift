@@ -30,7 +30,8 @@ public struct SupervisedTrainer<K: KernelSet> {
     public private(set) var epochs: [EpochRecord] = []
     var firstMoments: [Tensor], secondMoments: [Tensor], adamSteps: [Int]
 
-    public init(config: TrainingConfig, train: Dataset, test: Dataset?, scenes: SceneGenerator? = nil) throws {
+    public init(config: TrainingConfig, train: Dataset, test: Dataset?, scenes: SceneGenerator? = nil) throws
+    {
         try config.validate()
         self.config = config
         self.train = config.trainLimit.map { train.prefix($0) } ?? train
@@ -44,8 +45,10 @@ public struct SupervisedTrainer<K: KernelSet> {
         var rng = SplitMix64(seed: config.seed ^ 0xC1A5)
         let classes = self.train.classCount, d = config.dim
         // PyTorch's nn.Linear default: U(±1/√in) for weight and bias.
-        classifier = [Parameter("weight", Initializer.kaimingUniform([classes, d], fanIn: d, &rng)),
-                      Parameter("bias", Initializer.kaimingUniform([classes], fanIn: d, &rng))]
+        classifier = [
+            Parameter("weight", Initializer.kaimingUniform([classes, d], fanIn: d, &rng)),
+            Parameter("bias", Initializer.kaimingUniform([classes], fanIn: d, &rng)),
+        ]
         // DINO's global crops without the photometric part: RandomResizedCrop and a flip.
         var crop = TrainingData.crops(config, train: self.train)
         crop.localCount = 0
@@ -59,8 +62,9 @@ public struct SupervisedTrainer<K: KernelSet> {
         itersPerEpoch = layout.itersPerEpoch
         totalIterations = layout.total
         epochCount = layout.epochCount
-        lrSchedule = Schedule.cosine(base: config.scaledLR, final: config.minLR, epochs: totalIterations, itersPerEpoch: 1,
-                                     warmupEpochs: layout.warmup)
+        lrSchedule = Schedule.cosine(
+            base: config.scaledLR, final: config.minLR, epochs: totalIterations, itersPerEpoch: 1,
+            warmupEpochs: layout.warmup)
         let all = backbone.parameters + classifier
         firstMoments = all.map { Tensor(shape: $0.value.shape) }
         secondMoments = firstMoments
@@ -79,7 +83,7 @@ public struct SupervisedTrainer<K: KernelSet> {
         var loss = 0.0
         for r in 0..<b {
             loss -= log(Double(max(p[r, labels[r]], 1e-30)))
-            p[r, labels[r]] -= 1                                  // ∂CE/∂logits = p − onehot
+            p[r, labels[r]] -= 1  // ∂CE/∂logits = p − onehot
         }
         var dLogits = Tensor(shape: p.shape)
         K.scale(p, by: 1 / Float(b), into: &dLogits)
@@ -106,8 +110,9 @@ public struct SupervisedTrainer<K: KernelSet> {
                 if coefficient < 1 { let g = p.grad; K.scale(g, by: coefficient, into: &p.grad) }
             }
             counts[index] += 1
-            K.adamWStep(&p.value, grad: p.grad, m: &m[index], v: &v[index], step: counts[index],
-                        hyper: AdamWHyper(lr: lr, weightDecay: decay))
+            K.adamWStep(
+                &p.value, grad: p.grad, m: &m[index], v: &v[index], step: counts[index],
+                hyper: AdamWHyper(lr: lr, weightDecay: decay))
         }
         for i in backbone.parameters.indices { update(&backbone.parameters[i]) }
         for i in classifier.indices { update(&classifier[i]) }
@@ -121,7 +126,8 @@ public struct SupervisedTrainer<K: KernelSet> {
     public mutating func accuracy(limit: Int? = nil) -> Double? {
         guard let test else { return nil }
         let n = min(limit ?? test.count, test.count)
-        let features = Evaluator().features(K.self, backbone: &backbone, data: test, normalization: normalization, limit: n)
+        let features = Evaluator().features(
+            K.self, backbone: &backbone, data: test, normalization: normalization, limit: n)
         var logits = Tensor(shape: [n, classifier[0].value.shape[0]])
         Linear<K>.forward(features, weight: classifier[0].value, bias: classifier[1].value, into: &logits)
         var correct = 0
@@ -145,29 +151,40 @@ public struct SupervisedTrainer<K: KernelSet> {
             for i in 0..<iterations {
                 let t0 = Date()
                 let indices = Array(order[i * config.batchSize..<(i + 1) * config.batchSize])
-                let views = try TrainingData.batch(multiCrop, train: train, scenes: scenes, config: config, indices: indices,
-                                                   epoch: epoch)
+                let views = try TrainingData.batch(
+                    multiCrop, train: train, scenes: scenes, config: config, indices: indices,
+                    epoch: epoch)
                 let it = epoch * itersPerEpoch + i
-                let loss = step(images: views.crops[0], labels: indices.map { train.labels[$0] }, lr: Float(lrSchedule[it]))
+                let loss = step(
+                    images: views.crops[0], labels: indices.map { train.labels[$0] },
+                    lr: Float(lrSchedule[it]))
                 guard loss.isFinite else {
-                    throw TrainingError("epoch \(epoch) iteration \(i): the loss is \(loss); stopping. Lower the learning rate.")
+                    throw TrainingError(
+                        "epoch \(epoch) iteration \(i): the loss is \(loss); stopping. Lower the learning rate."
+                    )
                 }
                 lossSum += loss
-                let record = StepRecord(iteration: it, epoch: epoch, loss: loss, lr: lrSchedule[it], wd: Double(Self.weightDecay),
-                                        momentum: 0, teacherTemperature: 0, entropy: 0, kl: 0,
-                                        imagesPerSecond: Double(config.batchSize) / max(Date().timeIntervalSince(t0), 1e-9))
+                let record = StepRecord(
+                    iteration: it, epoch: epoch, loss: loss, lr: lrSchedule[it], wd: Double(Self.weightDecay),
+                    momentum: 0, teacherTemperature: 0, entropy: 0, kl: 0,
+                    imagesPerSecond: Double(config.batchSize) / max(Date().timeIntervalSince(t0), 1e-9))
                 steps.append(record)
                 progress(record)
             }
-            var record = EpochRecord(epoch: epoch, meanLoss: lossSum / Double(iterations), knnTeacher: nil, knnStudent: nil,
-                                     seconds: Date().timeIntervalSince(started))
+            var record = EpochRecord(
+                epoch: epoch, meanLoss: lossSum / Double(iterations), knnTeacher: nil, knnStudent: nil,
+                seconds: Date().timeIntervalSince(started))
             if let test, config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == epochCount {
                 let n = normalization
-                record.knnTeacher = try Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
-                    .knn(K.self, backbone: &backbone, train: train, test: test, normalization: n, ks: [20])[20]
+                record.knnTeacher = try Evaluator(
+                    trainSize: config.knnTrainSize, testSize: config.knnTestSize
+                )
+                .knn(K.self, backbone: &backbone, train: train, test: test, normalization: n, ks: [20])[20]
                 if test.masks != nil {
-                    record.jaccardTeacher = try Segmentation.evaluate(&backbone, data: test, normalization: n,
-                                                                      limit: config.knnTestSize).best
+                    record.jaccardTeacher = try Segmentation.evaluate(
+                        &backbone, data: test, normalization: n,
+                        limit: config.knnTestSize
+                    ).best
                 }
             }
             epochs.append(record)
@@ -178,7 +195,8 @@ public struct SupervisedTrainer<K: KernelSet> {
     /// The trained network in the layout `dino eval` and `dino attention` read: `backbone.*`
     /// and `classifier.*` as both "teacher" and "student", the AdamW moments as the optimiser.
     public var checkpoint: Checkpoint {
-        let names = backbone.parameters.map { "backbone." + $0.name } + classifier.map { "classifier." + $0.name }
+        let names =
+            backbone.parameters.map { "backbone." + $0.name } + classifier.map { "classifier." + $0.name }
         let tensors = zip(names, backbone.parameters + classifier).map { ($0, $1.value) }
         var optimizer: [(name: String, tensor: Tensor)] = []
         for (i, name) in names.enumerated() {
@@ -186,7 +204,8 @@ public struct SupervisedTrainer<K: KernelSet> {
             optimizer.append(("v." + name, secondMoments[i]))
         }
         optimizer.append(("adam_steps", Tensor(shape: [adamSteps.count], adamSteps.map(Float.init))))
-        return Checkpoint(config: config, epoch: epochs.count - 1, student: tensors, teacher: tensors, optimizer: optimizer,
-                          steps: steps, epochs: epochs)
+        return Checkpoint(
+            config: config, epoch: epochs.count - 1, student: tensors, teacher: tensors, optimizer: optimizer,
+            steps: steps, epochs: epochs)
     }
 }

@@ -20,8 +20,11 @@ public struct TrainStepHyper: Sendable, Equatable {
     public var centering: Bool
     public var beta1: Float, beta2: Float, eps: Float
 
-    public init(lr: Float, weightDecay: Float, teacherTemperature: Float, teacherMomentum: Float,
-                freezeLastLayer: Bool = false, clipGrad: Float = 3, centering: Bool = true, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8) {
+    public init(
+        lr: Float, weightDecay: Float, teacherTemperature: Float, teacherMomentum: Float,
+        freezeLastLayer: Bool = false, clipGrad: Float = 3, centering: Bool = true, beta1: Float = 0.9,
+        beta2: Float = 0.999, eps: Float = 1e-8
+    ) {
         self.lr = lr
         self.weightDecay = weightDecay
         self.teacherTemperature = teacherTemperature
@@ -77,25 +80,33 @@ public struct DINOTrainStep<K: KernelSet> {
 
     /// A step with the teacher as an independent copy of the student (the official start) or
     /// given weights.
-    public init(student: DINONetwork<K>, teacher: DINONetwork<K>? = nil, studentTemperature: Float = 0.1,
-                centerMomentum: Float = 0.9) {
+    public init(
+        student: DINONetwork<K>, teacher: DINONetwork<K>? = nil, studentTemperature: Float = 0.1,
+        centerMomentum: Float = 0.9
+    ) {
         self.student = student
-        self.teacher = teacher ?? student        // a value copy: never the same object (dinov2 #407)
-        self.loss = DINOLoss(outDim: student.head.config.outDim, studentTemperature: studentTemperature,
-                             centerMomentum: centerMomentum)
+        self.teacher = teacher ?? student  // a value copy: never the same object (dinov2 #407)
+        self.loss = DINOLoss(
+            outDim: student.head.config.outDim, studentTemperature: studentTemperature,
+            centerMomentum: centerMomentum)
         let params = student.allParameters
         firstMoments = params.map { Tensor(shape: $0.value.shape) }
         secondMoments = firstMoments
         adamSteps = Array(repeating: 0, count: params.count)
-        precondition(self.teacher.parameterNames == student.parameterNames, "DINOTrainStep: teacher and student differ in shape")
+        precondition(
+            self.teacher.parameterNames == student.parameterNames,
+            "DINOTrainStep: teacher and student differ in shape")
     }
 
     /// Runs one iteration on `globals` (2 crops, each `[B, C, G, G]`) and `locals` (any number,
     /// each `[B, C, L, L]`).
-    public mutating func step(globals: [Tensor], locals: [Tensor], hyper h: TrainStepHyper) -> TrainStepResult {
+    public mutating func step(globals: [Tensor], locals: [Tensor], hyper h: TrainStepHyper) -> TrainStepResult
+    {
         precondition(globals.count == 2, "DINOTrainStep: needs exactly 2 global crops, got \(globals.count)")
         let batch = globals[0].shape[0]
-        precondition((globals + locals).allSatisfy { $0.shape[0] == batch }, "DINOTrainStep: every crop needs \(batch) images")
+        precondition(
+            (globals + locals).allSatisfy { $0.shape[0] == batch },
+            "DINOTrainStep: every crop needs \(batch) images")
 
         var clock = PhaseClock()
         // 1-3. Forward passes and the loss (centre updated after, from the raw teacher output).
@@ -103,8 +114,9 @@ public struct DINOTrainStep<K: KernelSet> {
         clock.lap("teacher forward")
         let studentOut = student.forward(globals + locals, training: true)
         clock.lap("student forward")
-        let out = loss.evaluate(K.self, student: studentOut, teacher: teacherOut, batch: batch,
-                                teacherTemperature: h.teacherTemperature, centering: h.centering)
+        let out = loss.evaluate(
+            K.self, student: studentOut, teacher: teacherOut, batch: batch,
+            teacherTemperature: h.teacherTemperature, centering: h.centering)
         clock.lap("loss")
 
         // 4. Backward.
@@ -117,7 +129,7 @@ public struct DINOTrainStep<K: KernelSet> {
         var total = 0.0
         let steps = adamSteps
         var newSteps = steps
-        var m = firstMoments, v = secondMoments   // moved out (not copied): the arrays are emptied
+        var m = firstMoments, v = secondMoments  // moved out (not copied): the arrays are emptied
         firstMoments = []
         secondMoments = []
         student.updateParameters { i, name, p in
@@ -134,12 +146,13 @@ public struct DINOTrainStep<K: KernelSet> {
                 }
             }
             if h.freezeLastLayer && name.contains("last_layer") {
-                p.zeroGradient()                      // the official code sets grad = None: no step
+                p.zeroGradient()  // the official code sets grad = None: no step
                 return
             }
             newSteps[i] = steps[i] + 1
-            let hyper = AdamWHyper(lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps,
-                                   weightDecay: p.regularized ? h.weightDecay : 0)
+            let hyper = AdamWHyper(
+                lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps,
+                weightDecay: p.regularized ? h.weightDecay : 0)
             K.adamWStep(&p.value, grad: p.grad, m: &m[i], v: &v[i], step: newSteps[i], hyper: hyper)
         }
         firstMoments = m
@@ -153,9 +166,10 @@ public struct DINOTrainStep<K: KernelSet> {
             K.emaUpdate(&p.value, toward: studentValues[i], momentum: h.teacherMomentum)
         }
         clock.lap("EMA")
-        return TrainStepResult(loss: out.loss, teacherOut: teacherOut, studentOut: studentOut, gradNorms: norms,
-                               gradTotalNorm: Float(total.squareRoot()), teacherEntropy: out.teacherEntropy, kl: out.kl,
-                               phases: clock.laps)
+        return TrainStepResult(
+            loss: out.loss, teacherOut: teacherOut, studentOut: studentOut, gradNorms: norms,
+            gradTotalNorm: Float(total.squareRoot()), teacherEntropy: out.teacherEntropy, kl: out.kl,
+            phases: clock.laps)
     }
 }
 

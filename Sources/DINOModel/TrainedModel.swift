@@ -24,7 +24,9 @@ public struct TrainedModel<K: KernelSet> {
     }
 
     /// The same from a checkpoint already read with ``Checkpoint/teacher(at:)``.
-    public init(loaded: (tensors: [String: Tensor], config: TrainingConfig, source: String), train: Dataset? = nil) throws {
+    public init(
+        loaded: (tensors: [String: Tensor], config: TrainingConfig, source: String), train: Dataset? = nil
+    ) throws {
         let (tensors, config, source) = loaded
         let data = try train ?? DataSources.load(config.dataset, split: .train)
         var vit = config.vit

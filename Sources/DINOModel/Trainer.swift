@@ -6,14 +6,20 @@ import Foundation
 enum TrainingData {
     /// The scene generator limited like the training set (`trainLimit`), checked against it;
     /// throws when the training set is smaller than one batch.
-    static func scenes(_ scenes: SceneGenerator?, config: TrainingConfig, train: Dataset) throws -> SceneGenerator? {
+    static func scenes(
+        _ scenes: SceneGenerator?, config: TrainingConfig, train: Dataset
+    ) throws -> SceneGenerator? {
         guard train.count >= config.batchSize else {
-            throw TrainingError("\(train.name): \(train.count) images, fewer than one batch of \(config.batchSize)")
+            throw TrainingError(
+                "\(train.name): \(train.count) images, fewer than one batch of \(config.batchSize)")
         }
         guard var s = scenes else { return nil }
-        if let limit = config.trainLimit { s = try SceneGenerator(items: s.items.prefix(limit), config: s.config) }
+        if let limit = config.trainLimit {
+            s = try SceneGenerator(items: s.items.prefix(limit), config: s.config)
+        }
         guard s.items.count == train.count else {
-            throw TrainingError("\(s.items.count) scene items for a bank of \(train.count) scenes: they must be one per item")
+            throw TrainingError(
+                "\(s.items.count) scene items for a bank of \(train.count) scenes: they must be one per item")
         }
         return s
     }
@@ -21,20 +27,26 @@ enum TrainingData {
     /// The iteration layout of a run over `count` images: `drop_last` batches per epoch (the
     /// official loader drops the incomplete last batch), the whole run's iterations
     /// (`epochs·itersPerEpoch` rounded), the epochs visited, and the lr warm-up in iterations.
-    static func layout(_ config: TrainingConfig, count: Int) throws
+    static func layout(
+        _ config: TrainingConfig, count: Int
+    ) throws
         -> (itersPerEpoch: Int, total: Int, epochCount: Int, warmup: Int)
     {
         let itersPerEpoch = count / config.batchSize
         let total = config.totalIterations(itersPerEpoch: itersPerEpoch)
         guard total >= 1 else {
-            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
+            throw TrainingError(
+                "\(config.epochsText) epochs of \(itersPerEpoch) iterations is less than one iteration")
         }
         guard total <= 10_000_000 else {
-            throw TrainingError("\(config.epochsText) epochs of \(itersPerEpoch) iterations would be \(total) iterations; "
-                                + "at most 10000000 are allowed (fewer epochs, a larger batch or more images)")
+            throw TrainingError(
+                "\(config.epochsText) epochs of \(itersPerEpoch) iterations would be \(total) iterations; "
+                    + "at most 10000000 are allowed (fewer epochs, a larger batch or more images)")
         }
-        return (itersPerEpoch, total, (total + itersPerEpoch - 1) / itersPerEpoch,
-                min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded())))
+        return (
+            itersPerEpoch, total, (total + itersPerEpoch - 1) / itersPerEpoch,
+            min(total, Int((config.warmupEpochs * Double(itersPerEpoch)).rounded()))
+        )
     }
 
     /// The data order of `epoch`: a shuffle seeded by (seed, epoch), independent of any other state.
@@ -46,11 +58,14 @@ enum TrainingData {
     }
 
     /// The views of `indices` in `epoch`: from fresh scenes when the run has them, else from `train`.
-    static func batch(_ multiCrop: MultiCrop, train: Dataset, scenes: SceneGenerator?, config: TrainingConfig,
-                      indices: [Int], epoch: Int) throws -> MultiCropBatch {
+    static func batch(
+        _ multiCrop: MultiCrop, train: Dataset, scenes: SceneGenerator?, config: TrainingConfig,
+        indices: [Int], epoch: Int
+    ) throws -> MultiCropBatch {
         if let scenes {
-            return try multiCrop.batch(scenes.source(seed: config.seed ^ 0x5CE7E5, epoch: epoch), indices: indices,
-                                       seed: config.seed, epoch: epoch)
+            return try multiCrop.batch(
+                scenes.source(seed: config.seed ^ 0x5CE7E5, epoch: epoch), indices: indices,
+                seed: config.seed, epoch: epoch)
         }
         return try multiCrop.batch(train, indices: indices, seed: config.seed, epoch: epoch)
     }
@@ -141,7 +156,8 @@ public struct DINOTrainer<K: KernelSet> {
     public let totalIterations: Int
     /// Epochs the loop visits: the last one is partial when `epochs` is fractional.
     public let epochCount: Int
-    public let lrSchedule: [Double], wdSchedule: [Double], momentumSchedule: [Double], teacherTemperatures: [Double]
+    public let lrSchedule: [Double], wdSchedule: [Double], momentumSchedule: [Double],
+        teacherTemperatures: [Double]
     /// The first epoch still to run (0 for a new run, e + 1 after resuming from epoch e).
     public private(set) var startEpoch = 0
     public private(set) var steps: [StepRecord] = []
@@ -153,7 +169,8 @@ public struct DINOTrainer<K: KernelSet> {
     ///     normalisation statistics);
     ///   - scenes: when given, every batch is rendered afresh from it instead of read from `train`.
     /// - Throws: when the config is invalid or the data does not fit it.
-    public init(config: TrainingConfig, train: Dataset, test: Dataset?, scenes: SceneGenerator? = nil) throws {
+    public init(config: TrainingConfig, train: Dataset, test: Dataset?, scenes: SceneGenerator? = nil) throws
+    {
         try config.validate()
         self.config = config
         self.train = config.trainLimit.map { train.prefix($0) } ?? train
@@ -163,8 +180,9 @@ public struct DINOTrainer<K: KernelSet> {
         vit.channels = train.channels
         var network = try DINONetwork<K>(backbone: vit, head: config.headConfig(), seed: config.seed)
         network.backbone.rng = SplitMix64(seed: config.seed ^ 0xD1)
-        step = DINOTrainStep(student: network, studentTemperature: config.studentTemperature,
-                             centerMomentum: config.centerMomentum)
+        step = DINOTrainStep(
+            student: network, studentTemperature: config.studentTemperature,
+            centerMomentum: config.centerMomentum)
         multiCrop = try MultiCrop(TrainingData.crops(config, train: self.train))
         let layout = try TrainingData.layout(config, count: self.train.count)
         itersPerEpoch = layout.itersPerEpoch
@@ -172,10 +190,13 @@ public struct DINOTrainer<K: KernelSet> {
         totalIterations = total
         epochCount = layout.epochCount
         // Schedule.cosine with one "epoch" per iteration gives warm-up lengths in iterations.
-        lrSchedule = Schedule.cosine(base: config.scaledLR, final: config.minLR, epochs: total, itersPerEpoch: 1,
-                                     warmupEpochs: warm)
-        wdSchedule = Schedule.cosine(base: config.weightDecay, final: config.weightDecayEnd, epochs: total, itersPerEpoch: 1)
-        momentumSchedule = config.momentumTeacher
+        lrSchedule = Schedule.cosine(
+            base: config.scaledLR, final: config.minLR, epochs: total, itersPerEpoch: 1,
+            warmupEpochs: warm)
+        wdSchedule = Schedule.cosine(
+            base: config.weightDecay, final: config.weightDecayEnd, epochs: total, itersPerEpoch: 1)
+        momentumSchedule =
+            config.momentumTeacher
             ? Schedule.cosine(base: config.teacherMomentum, final: 1, epochs: total, itersPerEpoch: 1)
             : [Double](repeating: 0, count: total)
         teacherTemperatures = Schedule.teacherTemperature(
@@ -195,7 +216,8 @@ public struct DINOTrainer<K: KernelSet> {
     public func hyper(iteration it: Int, epoch: Int) -> TrainStepHyper {
         TrainStepHyper(
             lr: Float(lrSchedule[it]), weightDecay: Float(wdSchedule[it]),
-            teacherTemperature: Float(teacherTemperatures[epoch]), teacherMomentum: Float(momentumSchedule[it]),
+            teacherTemperature: Float(teacherTemperatures[epoch]),
+            teacherMomentum: Float(momentumSchedule[it]),
             freezeLastLayer: Double(it) < config.freezeLastLayerEpochs * Double(itersPerEpoch),
             clipGrad: config.clipGrad, centering: config.centering)
     }
@@ -203,20 +225,26 @@ public struct DINOTrainer<K: KernelSet> {
     /// The multi-crop views of iteration `i` of `epoch`.
     public func batch(epoch: Int, iteration i: Int, order: [Int]) throws -> MultiCropBatch {
         let indices = Array(order[i * config.batchSize..<(i + 1) * config.batchSize])
-        return try TrainingData.batch(multiCrop, train: train, scenes: scenes, config: config, indices: indices, epoch: epoch)
+        return try TrainingData.batch(
+            multiCrop, train: train, scenes: scenes, config: config, indices: indices, epoch: epoch)
     }
 
     /// Runs one iteration; throws when the loss is not finite (the run stops, the last good
     /// checkpoint stays).
     @discardableResult
-    public mutating func runIteration(epoch: Int, iteration i: Int, views: MultiCropBatch) throws -> TrainStepResult {
+    public mutating func runIteration(
+        epoch: Int, iteration i: Int, views: MultiCropBatch
+    ) throws -> TrainStepResult {
         let it = epoch * itersPerEpoch + i
-        step.student.backbone.rng = SplitMix64(seed: MultiCrop.streamSeed(seed: config.seed ^ 0xD20, epoch: epoch, index: i))
-        let result = step.step(globals: Array(views.crops[0..<2]), locals: Array(views.crops[2...]),
-                               hyper: hyper(iteration: it, epoch: epoch))
+        step.student.backbone.rng = SplitMix64(
+            seed: MultiCrop.streamSeed(seed: config.seed ^ 0xD20, epoch: epoch, index: i))
+        let result = step.step(
+            globals: Array(views.crops[0..<2]), locals: Array(views.crops[2...]),
+            hyper: hyper(iteration: it, epoch: epoch))
         guard result.loss.isFinite else {
-            throw TrainingError("epoch \(epoch) iteration \(i): the loss is \(result.loss); stopping (the last good checkpoint is kept). "
-                                + "Lower the learning rate or the teacher temperature.")
+            throw TrainingError(
+                "epoch \(epoch) iteration \(i): the loss is \(result.loss); stopping (the last good checkpoint is kept). "
+                    + "Lower the learning rate or the teacher temperature.")
         }
         return result
     }
@@ -227,20 +255,25 @@ public struct DINOTrainer<K: KernelSet> {
     /// k-NN@20 (on the config's evaluation subsets) and, when the test set has masks, the
     /// Jaccard of teacher and student, after `iteration` iterations.
     public mutating func evaluate(iteration: Int) throws -> EvalRecord {
-        var record = EvalRecord(iteration: iteration, epochs: Double(iteration) / Double(itersPerEpoch),
-                                momentum: momentumSchedule[max(0, min(iteration, totalIterations) - 1)])
+        var record = EvalRecord(
+            iteration: iteration, epochs: Double(iteration) / Double(itersPerEpoch),
+            momentum: momentumSchedule[max(0, min(iteration, totalIterations) - 1)])
         guard let test else { return record }
         let eval = Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
         let n = normalization
-        record.knnTeacher = try eval.knn(K.self, backbone: &step.teacher.backbone, train: train, test: test,
-                                         normalization: n, ks: [20])[20]
-        record.knnStudent = try eval.knn(K.self, backbone: &step.student.backbone, train: train, test: test,
-                                         normalization: n, ks: [20])[20]
+        record.knnTeacher = try eval.knn(
+            K.self, backbone: &step.teacher.backbone, train: train, test: test,
+            normalization: n, ks: [20])[20]
+        record.knnStudent = try eval.knn(
+            K.self, backbone: &step.student.backbone, train: train, test: test,
+            normalization: n, ks: [20])[20]
         if test.masks != nil {
-            record.jaccardTeacher = try Segmentation.evaluate(&step.teacher.backbone, data: test, normalization: n,
-                                                              limit: config.knnTestSize)
-            record.jaccardStudent = try Segmentation.evaluate(&step.student.backbone, data: test, normalization: n,
-                                                              limit: config.knnTestSize)
+            record.jaccardTeacher = try Segmentation.evaluate(
+                &step.teacher.backbone, data: test, normalization: n,
+                limit: config.knnTestSize)
+            record.jaccardStudent = try Segmentation.evaluate(
+                &step.student.backbone, data: test, normalization: n,
+                limit: config.knnTestSize)
         }
         return record
     }
@@ -278,7 +311,8 @@ public struct DINOTrainer<K: KernelSet> {
                 let it = epoch * itersPerEpoch + i
                 lossSum += Double(result.loss)
                 let record = StepRecord(
-                    iteration: it, epoch: epoch, loss: Double(result.loss), lr: lrSchedule[it], wd: wdSchedule[it],
+                    iteration: it, epoch: epoch, loss: Double(result.loss), lr: lrSchedule[it],
+                    wd: wdSchedule[it],
                     momentum: momentumSchedule[it], teacherTemperature: teacherTemperatures[epoch],
                     entropy: result.teacherEntropy, kl: result.kl,
                     imagesPerSecond: Double(config.batchSize) / max(Date().timeIntervalSince(t0), 1e-9))
@@ -287,12 +321,14 @@ public struct DINOTrainer<K: KernelSet> {
                 if due.contains(i + 1) {
                     let t1 = Date()
                     evaluations.append(try evaluate(iteration: it + 1))
-                    evaluationSeconds += Date().timeIntervalSince(t1)     // training time only in `seconds`
+                    evaluationSeconds += Date().timeIntervalSince(t1)  // training time only in `seconds`
                 }
             }
-            var record = EpochRecord(epoch: epoch, meanLoss: lossSum / Double(iterations), knnTeacher: nil,
-                                     knnStudent: nil, seconds: Date().timeIntervalSince(started) - evaluationSeconds)
-            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == epochCount, test != nil {
+            var record = EpochRecord(
+                epoch: epoch, meanLoss: lossSum / Double(iterations), knnTeacher: nil,
+                knnStudent: nil, seconds: Date().timeIntervalSince(started) - evaluationSeconds)
+            if config.knnEvery > 0, (epoch + 1) % config.knnEvery == 0 || epoch + 1 == epochCount, test != nil
+            {
                 let e = try evaluate(iteration: epoch * itersPerEpoch + iterations)
                 record.knnTeacher = e.knnTeacher
                 record.knnStudent = e.knnStudent
@@ -309,7 +345,8 @@ public struct DINOTrainer<K: KernelSet> {
     /// Restores weights, optimiser state, centre, logs and the next epoch from a checkpoint.
     public mutating func restore(_ checkpoint: Checkpoint) throws {
         guard checkpoint.config == config else {
-            throw TrainingError("the checkpoint was written by a run with another config; resume with the same settings")
+            throw TrainingError(
+                "the checkpoint was written by a run with another config; resume with the same settings")
         }
         try step.student.load(checkpoint.dictionary(\.student))
         try step.teacher.load(checkpoint.dictionary(\.teacher))
@@ -318,15 +355,20 @@ public struct DINOTrainer<K: KernelSet> {
         var m: [Tensor] = [], v: [Tensor] = []
         for (i, name) in names.enumerated() {
             guard let a = optimizer["m." + name], let b = optimizer["v." + name],
-                  a.shape == step.firstMoments[i].shape, b.shape == step.secondMoments[i].shape
-            else { throw TrainingError("checkpoint optimiser state lacks or mis-shapes the moments of \(name)") }
+                a.shape == step.firstMoments[i].shape, b.shape == step.secondMoments[i].shape
+            else {
+                throw TrainingError("checkpoint optimiser state lacks or mis-shapes the moments of \(name)")
+            }
             m.append(a)
             v.append(b)
         }
         guard let steps = optimizer["adam_steps"], steps.count == names.count,
-              steps.storage.allSatisfy({ $0 >= 0 && $0 <= 1e9 && $0.rounded() == $0 }),
-              let center = optimizer["dino_loss.center"], center.shape == step.loss.center.shape
-        else { throw TrainingError("checkpoint optimiser state lacks adam_steps (whole step counts) or dino_loss.center") }
+            steps.storage.allSatisfy({ $0 >= 0 && $0 <= 1e9 && $0.rounded() == $0 }),
+            let center = optimizer["dino_loss.center"], center.shape == step.loss.center.shape
+        else {
+            throw TrainingError(
+                "checkpoint optimiser state lacks adam_steps (whole step counts) or dino_loss.center")
+        }
         step.firstMoments = m
         step.secondMoments = v
         step.adamSteps = steps.storage.map { Int($0) }
@@ -346,9 +388,10 @@ public struct DINOTrainer<K: KernelSet> {
         }
         optimizer["adam_steps"] = Tensor(shape: [step.adamSteps.count], step.adamSteps.map(Float.init))
         optimizer["dino_loss.center"] = step.loss.center
-        return Checkpoint(config: config, epoch: startEpoch - 1, student: step.student.stateDict,
-                          teacher: step.teacher.stateDict,
-                          optimizer: optimizer.keys.sorted().map { ($0, optimizer[$0]!) }, steps: steps, epochs: epochs,
-                          evaluations: evaluations)
+        return Checkpoint(
+            config: config, epoch: startEpoch - 1, student: step.student.stateDict,
+            teacher: step.teacher.stateDict,
+            optimizer: optimizer.keys.sorted().map { ($0, optimizer[$0]!) }, steps: steps, epochs: epochs,
+            evaluations: evaluations)
     }
 }

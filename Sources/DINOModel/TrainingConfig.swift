@@ -91,13 +91,15 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var scaledLR: Double { lr * Double(batchSize) / 256 }
 
     public var vit: ViTConfig {
-        ViTConfig(imageSize: imageSize, patchSize: patchSize, channels: 1, dim: dim, depth: depth, heads: heads,
-                  mlpRatio: mlpRatio, dropPathRate: dropPathRate)
+        ViTConfig(
+            imageSize: imageSize, patchSize: patchSize, channels: 1, dim: dim, depth: depth, heads: heads,
+            mlpRatio: mlpRatio, dropPathRate: dropPathRate)
     }
 
     public func headConfig() -> DINOHeadConfig {
-        DINOHeadConfig(inDim: dim, outDim: outDim, hiddenDim: headHidden, bottleneckDim: headBottleneck,
-                       normLastLayer: normLastLayer, batchNorm: headBatchNorm ?? false)
+        DINOHeadConfig(
+            inDim: dim, outDim: outDim, hiddenDim: headHidden, bottleneckDim: headBottleneck,
+            normLastLayer: normLastLayer, batchNorm: headBatchNorm ?? false)
     }
 
     /// Checks every setting, naming the first bad one.
@@ -105,62 +107,94 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         func fail(_ message: String) throws -> Never { throw ModelError("config \(name): \(message)") }
         if batchSize < 1 { try fail("batchSize must be ≥ 1, got \(batchSize)") }
         // Sizes first: the checks below divide by them.
-        for (field, value) in [("patchSize", patchSize), ("dim", dim), ("depth", depth), ("heads", heads),
-                               ("imageSize", imageSize), ("globalSize", globalSize), ("localSize", localSize),
-                               ("headHidden", headHidden), ("headBottleneck", headBottleneck), ("outDim", outDim),
-                               ("knnTrainSize", knnTrainSize), ("knnTestSize", knnTestSize)] where value < 1 {
+        for (field, value) in [
+            ("patchSize", patchSize), ("dim", dim), ("depth", depth), ("heads", heads),
+            ("imageSize", imageSize), ("globalSize", globalSize), ("localSize", localSize),
+            ("headHidden", headHidden), ("headBottleneck", headBottleneck), ("outDim", outDim),
+            ("knnTrainSize", knnTrainSize), ("knnTestSize", knnTestSize),
+        ] where value < 1 {
             try fail("\(field) must be ≥ 1, got \(value)")
         }
         if localCount < 0 { try fail("localCount must be ≥ 0, got \(localCount)") }
         if knnEvery < 0 { try fail("knnEvery must be ≥ 0 (0 = never), got \(knnEvery)") }
         if let n = trainLimit, n < 1 { try fail("trainLimit must be ≥ 1 images, got \(n)") }
-        if !(mlpRatio > 0) || !mlpRatio.isFinite { try fail("mlpRatio must be a positive number, got \(mlpRatio)") }
-        for (field, value) in [("lr", lr), ("minLR", minLR), ("warmupEpochs", warmupEpochs), ("weightDecay", weightDecay),
-                               ("weightDecayEnd", weightDecayEnd), ("freezeLastLayerEpochs", freezeLastLayerEpochs)]
+        if !(mlpRatio > 0) || !mlpRatio.isFinite {
+            try fail("mlpRatio must be a positive number, got \(mlpRatio)")
+        }
+        for (field, value) in [
+            ("lr", lr), ("minLR", minLR), ("warmupEpochs", warmupEpochs), ("weightDecay", weightDecay),
+            ("weightDecayEnd", weightDecayEnd), ("freezeLastLayerEpochs", freezeLastLayerEpochs),
+        ]
         where !(value >= 0) || !value.isFinite {
             try fail("\(field) must be a finite number ≥ 0, got \(value)")
         }
-        if !(dropPathRate >= 0 && dropPathRate < 1) { try fail("dropPathRate must lie in [0, 1), got \(dropPathRate)") }
-        if !(clipGrad >= 0) || !clipGrad.isFinite { try fail("clipGrad must be ≥ 0 (0 = off), got \(clipGrad)") }
-        if !(0...1).contains(centerMomentum) { try fail("centerMomentum must lie in [0, 1], got \(centerMomentum)") }
+        if !(dropPathRate >= 0 && dropPathRate < 1) {
+            try fail("dropPathRate must lie in [0, 1), got \(dropPathRate)")
+        }
+        if !(clipGrad >= 0) || !clipGrad.isFinite {
+            try fail("clipGrad must be ≥ 0 (0 = off), got \(clipGrad)")
+        }
+        if !(0...1).contains(centerMomentum) {
+            try fail("centerMomentum must lie in [0, 1], got \(centerMomentum)")
+        }
         if warmupTeacherTemperatureEpochs < 0 { try fail("warmupTeacherTemperatureEpochs must be ≥ 0") }
         if !(warmupTeacherTemperature > 0) { try fail("warmupTeacherTemperature must be > 0") }
         if !(epochs > 0) || !epochs.isFinite { try fail("epochs must be a positive number, got \(epochs)") }
         if globalScale.count != 2 || localScale.count != 2 { try fail("scales are [min, max] pairs") }
         for (field, scale) in [("globalScale", globalScale), ("localScale", localScale)]
         where !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1) {
-            try fail("\(field) must be [min, max] with 0 < min ≤ max ≤ 1 (fractions of the image area), got \(scale)")
+            try fail(
+                "\(field) must be [min, max] with 0 < min ≤ max ≤ 1 (fractions of the image area), got \(scale)"
+            )
         }
         if !(teacherTemperature > 0) || !(studentTemperature > 0) { try fail("temperatures must be > 0") }
         if !(0...1).contains(teacherMomentum) { try fail("teacherMomentum must lie in [0, 1]") }
-        if globalSize % patchSize != 0 && globalSize < patchSize { try fail("global crops smaller than a patch") }
-        if localCount > 0 && localSize < patchSize { try fail("local crops (\(localSize) px) smaller than a patch (\(patchSize))") }
+        if globalSize % patchSize != 0 && globalSize < patchSize {
+            try fail("global crops smaller than a patch")
+        }
+        if localCount > 0 && localSize < patchSize {
+            try fail("local crops (\(localSize) px) smaller than a patch (\(patchSize))")
+        }
         if dim % heads != 0 { try fail("dim \(dim) is not divisible by heads \(heads)") }
-        if let n = evalsPerEpoch, !(1...100).contains(n) { try fail("evalsPerEpoch must lie in 1...100, got \(n)") }
-        if let m = blurSigmaMax, !(m >= 0.1) { try fail("blurSigmaMax must be ≥ 0.1 (σ ~ U[0.1, max]), got \(m)") }
+        if let n = evalsPerEpoch, !(1...100).contains(n) {
+            try fail("evalsPerEpoch must lie in 1...100, got \(n)")
+        }
+        if let m = blurSigmaMax, !(m >= 0.1) {
+            try fail("blurSigmaMax must be ≥ 0.1 (σ ~ U[0.1, max]), got \(m)")
+        }
         // Upper bounds: far above anything that trains on one CPU, low enough that no size
         // product below overflows or asks the allocator for terabytes.
-        for (field, value, most) in [("imageSize", imageSize, 1024), ("globalSize", globalSize, 1024),
-                                     ("localSize", localSize, 1024), ("patchSize", patchSize, 1024),
-                                     ("dim", dim, 4096), ("depth", depth, 64), ("heads", heads, 64),
-                                     ("headHidden", headHidden, 16_384), ("headBottleneck", headBottleneck, 4096),
-                                     ("outDim", outDim, 262_144), ("localCount", localCount, 32),
-                                     ("batchSize", batchSize, 65_536), ("knnTrainSize", knnTrainSize, 10_000_000),
-                                     ("knnTestSize", knnTestSize, 10_000_000)] where value > most {
+        for (field, value, most) in [
+            ("imageSize", imageSize, 1024), ("globalSize", globalSize, 1024),
+            ("localSize", localSize, 1024), ("patchSize", patchSize, 1024),
+            ("dim", dim, 4096), ("depth", depth, 64), ("heads", heads, 64),
+            ("headHidden", headHidden, 16_384), ("headBottleneck", headBottleneck, 4096),
+            ("outDim", outDim, 262_144), ("localCount", localCount, 32),
+            ("batchSize", batchSize, 65_536), ("knnTrainSize", knnTrainSize, 10_000_000),
+            ("knnTestSize", knnTestSize, 10_000_000),
+        ] where value > most {
             try fail("\(field) must be at most \(most), got \(value)")
         }
         if mlpRatio > 16 { try fail("mlpRatio must be at most 16, got \(mlpRatio)") }
-        for (field, value) in [("epochs", epochs), ("warmupEpochs", warmupEpochs), ("freezeLastLayerEpochs", freezeLastLayerEpochs),
-                               ("warmupTeacherTemperatureEpochs", Double(warmupTeacherTemperatureEpochs))] where value > 100_000 {
+        for (field, value) in [
+            ("epochs", epochs), ("warmupEpochs", warmupEpochs),
+            ("freezeLastLayerEpochs", freezeLastLayerEpochs),
+            ("warmupTeacherTemperatureEpochs", Double(warmupTeacherTemperatureEpochs)),
+        ] where value > 100_000 {
             try fail("\(field) must be at most 100000, got \(String(format: "%g", value))")
         }
-        if patchSize > globalSize { try fail("patchSize \(patchSize) is larger than the global crops (\(globalSize) px)") }
+        if patchSize > globalSize {
+            try fail("patchSize \(patchSize) is larger than the global crops (\(globalSize) px)")
+        }
         let need = estimatedTrainingBytes
         let have = ProcessInfo.processInfo.physicalMemory
         if need > Double(have) {
-            try fail(String(format: "a training step would need about %.1f GiB of memory and this machine has %.1f GiB; "
-                            + "lower batchSize (%d), dim (%d), outDim (%d) or the crop sizes",
-                            need / 1_073_741_824, Double(have) / 1_073_741_824, batchSize, dim, outDim))
+            try fail(
+                String(
+                    format:
+                        "a training step would need about %.1f GiB of memory and this machine has %.1f GiB; "
+                        + "lower batchSize (%d), dim (%d), outDim (%d) or the crop sizes",
+                    need / 1_073_741_824, Double(have) / 1_073_741_824, batchSize, dim, outDim))
         }
     }
 
@@ -170,11 +204,13 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// residuals; per crop row the head's hidden layers and logits). Only used to refuse a config
     /// that cannot fit before it allocates; real runs use more (workspaces, data, the k-NN bank).
     var estimatedTrainingBytes: Double {
-        let d = Double(dim), hidden = Double(headHidden), tokensG = Double((globalSize / patchSize) * (globalSize / patchSize) + 1)
+        let d = Double(dim), hidden = Double(headHidden),
+            tokensG = Double((globalSize / patchSize) * (globalSize / patchSize) + 1)
         let tokensL = Double((localSize / patchSize) * (localSize / patchSize) + 1)
         let mlp = d * mlpRatio
         let block = 4 * d * d + 2 * d * mlp
-        let head = d * hidden + hidden * hidden + hidden * Double(headBottleneck) + Double(headBottleneck * outDim)
+        let head =
+            d * hidden + hidden * hidden + hidden * Double(headBottleneck) + Double(headBottleneck * outDim)
         let parameters = Double(depth) * block + head + Double(patchSize * patchSize) * d + tokensG * d
         let tokens = Double(batchSize) * (2 * tokensG + Double(localCount) * tokensL)
         let perToken = Double(depth) * (8 * d + 2 * mlp) + Double(depth * heads) * tokensG
@@ -186,7 +222,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// The named presets of `dino train --config NAME` and `dino bench train --config NAME`.
     public static func preset(_ name: String) throws -> TrainingConfig {
         guard let make = presets[name] else {
-            throw ModelError("unknown config '\(name)'; choose one of \(presets.keys.sorted().joined(separator: ", "))")
+            throw ModelError(
+                "unknown config '\(name)'; choose one of \(presets.keys.sorted().joined(separator: ", "))")
         }
         var c = make()
         c.name = name
@@ -274,7 +311,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         },
         "lesson": {
             var c = TrainingConfig()
-            c.dataset = "synthetic-rgb32"; c.imageSize = 32; c.globalSize = 32; c.localSize = 16; c.localCount = 6
+            c.dataset = "synthetic-rgb32"; c.imageSize = 32; c.globalSize = 32; c.localSize = 16;
+            c.localCount = 6
             c.patchSize = 4; c.dim = 192; c.depth = 6; c.heads = 3; c.headHidden = 512; c.headBottleneck = 128
             c.outDim = 1024; c.batchSize = 64
             return c
@@ -296,11 +334,15 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     public static func decoded(_ text: String, source: String) throws -> TrainingConfig {
-        do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) } catch let error as DecodingError {
+        do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) } catch let error
+            as DecodingError
+        {
             if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let field = badField(text) {
                 // Foundation reports a value of the wrong kind (1.5 for a whole number, a number
                 // too large for its type) as "not valid JSON" without a field; find the field.
-                throw ModelError("\(source): not a training config (field \(field.key): \(field.value) is not a valid value for it)")
+                throw ModelError(
+                    "\(source): not a training config (field \(field.key): \(field.value) is not a valid value for it)"
+                )
             }
             throw ModelError("\(source): not a training config (\(describe(error)))")
         } catch {
@@ -312,14 +354,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// to decode (nil if the text is not a JSON object or no single field is to blame).
     static func badField(_ text: String) -> (key: String, value: String)? {
         guard let given = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-              let defaults = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as? [String: Any]
+            let defaults = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig()))
+                as? [String: Any]
         else { return nil }
         for (key, value) in given.sorted(by: { $0.key < $1.key }) {
             var trial = defaults
             trial[key] = value
             guard let data = try? JSONSerialization.data(withJSONObject: trial) else { continue }
             if (try? JSONDecoder().decode(TrainingConfig.self, from: data)) == nil {
-                let text = (try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed))
+                let text =
+                    (try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed))
                     .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
                 return (key, text)
             }
@@ -330,14 +374,17 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// A decoding error in one line: the field's path and what was wrong, without Swift's internals.
     static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
-            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            keys.isEmpty
+                ? "the top level"
+                : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
         switch error {
         case .keyNotFound(let key, let c): return "field \(path(c.codingPath + [key])) is missing"
         case .typeMismatch(let type, let c): return "field \(path(c.codingPath)) should be \(type)"
         case .valueNotFound(let type, let c): return "field \(path(c.codingPath)) is null, expected \(type)"
         case .dataCorrupted(let c):
-            return c.codingPath.isEmpty ? "not valid JSON" : "field \(path(c.codingPath)): \(c.debugDescription)"
+            return c.codingPath.isEmpty
+                ? "not valid JSON" : "field \(path(c.codingPath)): \(c.debugDescription)"
         @unknown default: return "\(error)"
         }
     }

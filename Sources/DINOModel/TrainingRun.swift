@@ -46,40 +46,61 @@ public struct TrainingRun {
             try writeLogs(trainer)
         }
         let total = trainer.totalIterations, epochCount = trainer.epochCount
-        say("training \(config.name): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
-            + "batch \(config.batchSize), \(2 + config.localCount) crops, lr \(String(format: "%.2g", config.scaledLR)), "
-            + "\(trainer.step.student.parameterCount) parameters, \(K.self) on \(Threads.count) thread(s)")
-        var meter = ProgressMeter(total: total, done: trainer.startEpoch * trainer.itersPerEpoch, batch: config.batchSize,
-                                  printEvery: printEvery, quiet: quiet)
+        say(
+            "training \(config.name): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
+                + "batch \(config.batchSize), \(2 + config.localCount) crops, lr \(String(format: "%.2g", config.scaledLR)), "
+                + "\(trainer.step.student.parameterCount) parameters, \(K.self) on \(Threads.count) thread(s)"
+        )
+        var meter = ProgressMeter(
+            total: total, done: trainer.startEpoch * trainer.itersPerEpoch, batch: config.batchSize,
+            printEvery: printEvery, quiet: quiet)
         let terminal = meter.terminal
         var logBuffer = ""
         var evalsWritten = trainer.evaluations.count
-        try trainer.run(progress: { r in
-            logBuffer += jsonLine(r) + "\n"
-            meter.step(r) { done, rate, elapsed, remaining in
-                String(format: "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
-                       r.epoch + 1, epochCount, bar(Double(done) / Double(total)), done, total, r.loss, r.lr, r.entropy, r.kl,
-                       rate, clock(elapsed), clock(remaining))
-            }
-        }, epochDone: { t, record in
-            if terminal && !quiet { print("") }
-            try appendFile(logBuffer, to: folder + "/log.jsonl")
-            logBuffer = ""
-            try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
-            try appendFile(t.evaluations[evalsWritten...].map { jsonLine($0) + "\n" }.joined(), to: folder + "/evals.jsonl")
-            evalsWritten = t.evaluations.count
-            var knn = record.knnTeacher.map { String(format: "  k-NN@20 teacher %.2f%%, student %.2f%% (%d/%d images)", $0, record.knnStudent ?? .nan, config.knnTrainSize, config.knnTestSize) } ?? ""
-            if let j = record.jaccardTeacher {
-                knn += String(format: "; Jaccard teacher %.1f, student %.1f", j, record.jaccardStudent ?? .nan)
-            }
-            say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
-            try t.checkpoint.save(run: folder)
-            say("checkpoint: \(folder)/checkpoint (epoch \(record.epoch + 1))")
-            try keepPeriodic(epoch: record.epoch)
-            for result in try TrainingCharts.write(steps: t.steps, epochs: t.epochs, config: config, folder: folder) where !quiet {
-                print(result)
-            }
-        })
+        try trainer.run(
+            progress: { r in
+                logBuffer += jsonLine(r) + "\n"
+                meter.step(r) { done, rate, elapsed, remaining in
+                    String(
+                        format:
+                            "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
+                        r.epoch + 1, epochCount, bar(Double(done) / Double(total)), done, total, r.loss, r.lr,
+                        r.entropy, r.kl,
+                        rate, clock(elapsed), clock(remaining))
+                }
+            },
+            epochDone: { t, record in
+                if terminal && !quiet { print("") }
+                try appendFile(logBuffer, to: folder + "/log.jsonl")
+                logBuffer = ""
+                try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
+                try appendFile(
+                    t.evaluations[evalsWritten...].map { jsonLine($0) + "\n" }.joined(),
+                    to: folder + "/evals.jsonl")
+                evalsWritten = t.evaluations.count
+                var knn =
+                    record.knnTeacher.map {
+                        String(
+                            format: "  k-NN@20 teacher %.2f%%, student %.2f%% (%d/%d images)", $0,
+                            record.knnStudent ?? .nan, config.knnTrainSize, config.knnTestSize)
+                    } ?? ""
+                if let j = record.jaccardTeacher {
+                    knn += String(
+                        format: "; Jaccard teacher %.1f, student %.1f", j, record.jaccardStudent ?? .nan)
+                }
+                say(
+                    String(
+                        format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds,
+                        record.meanLoss) + knn)
+                try t.checkpoint.save(run: folder)
+                say("checkpoint: \(folder)/checkpoint (epoch \(record.epoch + 1))")
+                try keepPeriodic(epoch: record.epoch)
+                for result in try TrainingCharts.write(
+                    steps: t.steps, epochs: t.epochs, config: config, folder: folder) where !quiet
+                {
+                    print(result)
+                }
+            })
         return trainer
     }
 
@@ -87,7 +108,8 @@ public struct TrainingRun {
     /// checkpoints (the trained backbone and classifier as "teacher"), no resume.
     public func runSupervised<K: KernelSet>(_ kernels: K.Type) throws -> SupervisedTrainer<K> {
         guard !resume else {
-            throw TrainingError("--resume is not supported for a supervised run; start it again in a new folder")
+            throw TrainingError(
+                "--resume is not supported for a supervised run; start it again in a new folder")
         }
         let (train, scenes) = try DataSources.training(config.dataset)
         let test = try DataSources.load(config.dataset, split: .test)
@@ -97,30 +119,43 @@ public struct TrainingRun {
         try Files.atomicWrite("", to: folder + "/log.jsonl")
         try Files.atomicWrite("", to: folder + "/epochs.jsonl")
         let total = trainer.totalIterations, epochCount = trainer.epochCount
-        say("training \(config.name) (supervised): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
-            + "batch \(config.batchSize), 1 crop, lr \(String(format: "%.2g", config.scaledLR)), \(K.self) on \(Threads.count) thread(s)")
-        var meter = ProgressMeter(total: total, done: 0, batch: config.batchSize, printEvery: printEvery, quiet: quiet)
+        say(
+            "training \(config.name) (supervised): \(trainer.train.count) images, \(trainer.itersPerEpoch) iterations/epoch × \(config.epochsText) epochs = \(total) iterations, "
+                + "batch \(config.batchSize), 1 crop, lr \(String(format: "%.2g", config.scaledLR)), \(K.self) on \(Threads.count) thread(s)"
+        )
+        var meter = ProgressMeter(
+            total: total, done: 0, batch: config.batchSize, printEvery: printEvery, quiet: quiet)
         let terminal = meter.terminal
         var logBuffer = ""
-        try trainer.run(progress: { r in
-            logBuffer += jsonLine(r) + "\n"
-            meter.step(r) { done, rate, elapsed, remaining in
-                String(format: "epoch %d/%d it %d/%d  loss %.4f  lr %.2e  %.0f img/s  %@ elapsed, ETA %@",
-                       r.epoch + 1, epochCount, done, total, r.loss, r.lr, rate, clock(elapsed), clock(remaining))
-            }
-        }, epochDone: { t, record in
-            if terminal && !quiet { print("") }
-            try appendFile(logBuffer, to: folder + "/log.jsonl")
-            logBuffer = ""
-            try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
-            var knn = record.knnTeacher.map { String(format: "  k-NN@20 %.2f%%", $0) } ?? ""
-            if let j = record.jaccardTeacher { knn += String(format: ", Jaccard %.1f", j) }
-            say(String(format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds, record.meanLoss) + knn)
-            try t.checkpoint.save(run: folder)
-            try keepPeriodic(epoch: record.epoch)
-        })
+        try trainer.run(
+            progress: { r in
+                logBuffer += jsonLine(r) + "\n"
+                meter.step(r) { done, rate, elapsed, remaining in
+                    String(
+                        format: "epoch %d/%d it %d/%d  loss %.4f  lr %.2e  %.0f img/s  %@ elapsed, ETA %@",
+                        r.epoch + 1, epochCount, done, total, r.loss, r.lr, rate, clock(elapsed),
+                        clock(remaining))
+                }
+            },
+            epochDone: { t, record in
+                if terminal && !quiet { print("") }
+                try appendFile(logBuffer, to: folder + "/log.jsonl")
+                logBuffer = ""
+                try appendFile(jsonLine(record) + "\n", to: folder + "/epochs.jsonl")
+                var knn = record.knnTeacher.map { String(format: "  k-NN@20 %.2f%%", $0) } ?? ""
+                if let j = record.jaccardTeacher { knn += String(format: ", Jaccard %.1f", j) }
+                say(
+                    String(
+                        format: "epoch %d done in %.0f s: mean loss %.4f", record.epoch + 1, record.seconds,
+                        record.meanLoss) + knn)
+                try t.checkpoint.save(run: folder)
+                try keepPeriodic(epoch: record.epoch)
+            })
         if let accuracy = trainer.accuracy() {
-            say(String(format: "classifier test accuracy: %.2f%% (%d test images)", accuracy, trainer.test?.count ?? 0))
+            say(
+                String(
+                    format: "classifier test accuracy: %.2f%% (%d test images)", accuracy,
+                    trainer.test?.count ?? 0))
         }
         return trainer
     }
@@ -141,7 +176,9 @@ public struct TrainingRun {
             try fm.moveItem(atPath: temporary, toPath: target)
         } catch {
             try? fm.removeItem(atPath: temporary)
-            throw TrainingError("\(target): cannot keep the periodic checkpoint (\(error.localizedDescription)); the latest checkpoint is intact")
+            throw TrainingError(
+                "\(target): cannot keep the periodic checkpoint (\(error.localizedDescription)); the latest checkpoint is intact"
+            )
         }
         say("kept \(target)")
     }
@@ -152,25 +189,35 @@ public struct TrainingRun {
         try Files.ensureDirectory(folder)
         guard !resume else { return }
         let fm = FileManager.default
-        let marks = ["config.json", "checkpoint", "checkpoint.old"].filter { fm.fileExists(atPath: folder + "/" + $0) }
+        let marks = ["config.json", "checkpoint", "checkpoint.old"].filter {
+            fm.fileExists(atPath: folder + "/" + $0)
+        }
         guard !marks.isEmpty else { return }
         if overwrite {
-            for name in ["checkpoint", "checkpoint.old", "checkpoint.tmp", "evals.jsonl"] { try? fm.removeItem(atPath: folder + "/" + name) }
+            for name in ["checkpoint", "checkpoint.old", "checkpoint.tmp", "evals.jsonl"] {
+                try? fm.removeItem(atPath: folder + "/" + name)
+            }
             return
         }
         var what = "a run"
         if let text = try? String(contentsOfFile: folder + "/config.json", encoding: .utf8),
-           let saved = try? TrainingConfig.decoded(text, source: folder + "/config.json") {
+            let saved = try? TrainingConfig.decoded(text, source: folder + "/config.json")
+        {
             let done = (try? Checkpoint.load(run: folder)).map { "\($0.epoch + 1)" } ?? "0"
             what = "a run (config \(saved.name), \(done) of \(saved.epochsText) epochs done)"
         }
-        throw TrainingError("\(folder) already holds \(what); nothing was changed. Continue it with --resume, "
-                            + "choose a new folder, or pass --overwrite to start it again (its checkpoint is deleted)")
+        throw TrainingError(
+            "\(folder) already holds \(what); nothing was changed. Continue it with --resume, "
+                + "choose a new folder, or pass --overwrite to start it again (its checkpoint is deleted)")
     }
 
     private func writeLogs<K>(_ t: DINOTrainer<K>) throws {
-        try Files.atomicWrite(t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"), to: folder + "/log.jsonl")
-        try Files.atomicWrite(t.epochs.map(jsonLine).joined(separator: "\n") + (t.epochs.isEmpty ? "" : "\n"), to: folder + "/epochs.jsonl")
+        try Files.atomicWrite(
+            t.steps.map(jsonLine).joined(separator: "\n") + (t.steps.isEmpty ? "" : "\n"),
+            to: folder + "/log.jsonl")
+        try Files.atomicWrite(
+            t.epochs.map(jsonLine).joined(separator: "\n") + (t.epochs.isEmpty ? "" : "\n"),
+            to: folder + "/epochs.jsonl")
         try Files.atomicWrite(t.evaluations.map { jsonLine($0) + "\n" }.joined(), to: folder + "/evals.jsonl")
     }
 }
@@ -199,7 +246,9 @@ struct ProgressMeter {
         if window.count > 20 { window.removeFirst() }
         let rate = Stats.median(window)
         guard !quiet, terminal || done % printEvery == 0 || done == total else { return }
-        let text = line(done, rate, Date().timeIntervalSince(started), Double(total - done) * Double(batch) / max(rate, 1e-9))
+        let text = line(
+            done, rate, Date().timeIntervalSince(started),
+            Double(total - done) * Double(batch) / max(rate, 1e-9))
         if terminal { print("\r" + text, terminator: ""); fflush(stdout) } else { print(text) }
     }
 }
@@ -207,7 +256,8 @@ struct ProgressMeter {
 func jsonLine<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
 }
 
@@ -230,7 +280,8 @@ func appendFile(_ text: String, to path: String) throws {
 
 func bar(_ fraction: Double, width: Int = 20) -> String {
     let filled = Int((fraction * Double(width)).rounded(.down))
-    return "[" + String(repeating: "█", count: max(0, min(width, filled))) + String(repeating: "·", count: max(0, width - filled)) + "]"
+    return "[" + String(repeating: "█", count: max(0, min(width, filled)))
+        + String(repeating: "·", count: max(0, width - filled)) + "]"
 }
 
 func clock(_ seconds: Double) -> String {
@@ -241,7 +292,9 @@ func clock(_ seconds: Double) -> String {
 
 /// The charts of a run: loss, schedules, collapse monitors (h and KL), k-NN per epoch.
 public enum TrainingCharts {
-    public static func write(steps: [StepRecord], epochs: [EpochRecord], config: TrainingConfig, folder: String) throws -> [PlotResult] {
+    public static func write(
+        steps: [StepRecord], epochs: [EpochRecord], config: TrainingConfig, folder: String
+    ) throws -> [PlotResult] {
         guard !steps.isEmpty else { return [] }
         let dir = folder + "/plots"
         let header = ["written by dino train (config \(config.name), seed \(config.seed))"]
@@ -252,35 +305,61 @@ public enum TrainingCharts {
             smooth = 0.98 * smooth + 0.02 * s.loss
             loss.append([Double(s.iteration), s.loss, smooth, log(Double(config.outDim))])
         }
-        results.append(try Gnuplot.plot("loss", in: dir, data: loss, chart: ChartSpec(
-            title: "DINO loss (ln K = uniform collapse)", x: "iteration", y: "cross-entropy (nats)",
-            curves: [.init(using: "1:2", title: "loss", style: "lines lc rgb '#b0c4de'"),
-                     .init(using: "1:3", title: "loss (EMA 0.98)", style: "lines lw 2 lc rgb '#1f4e9c'"),
-                     .init(using: "1:4", title: "ln K", style: "lines dt 2 lc rgb 'gray'")]), header: header))
-        var sched = Series(columns: ["iteration", "lr", "weight_decay", "teacher_momentum", "teacher_temperature"])
+        results.append(
+            try Gnuplot.plot(
+                "loss", in: dir, data: loss,
+                chart: ChartSpec(
+                    title: "DINO loss (ln K = uniform collapse)", x: "iteration", y: "cross-entropy (nats)",
+                    curves: [
+                        .init(using: "1:2", title: "loss", style: "lines lc rgb '#b0c4de'"),
+                        .init(using: "1:3", title: "loss (EMA 0.98)", style: "lines lw 2 lc rgb '#1f4e9c'"),
+                        .init(using: "1:4", title: "ln K", style: "lines dt 2 lc rgb 'gray'"),
+                    ]), header: header))
+        var sched = Series(columns: [
+            "iteration", "lr", "weight_decay", "teacher_momentum", "teacher_temperature",
+        ])
         for s in steps { sched.append([Double(s.iteration), s.lr, s.wd, s.momentum, s.teacherTemperature]) }
-        var sc = ChartSpec(title: "Schedules (per iteration; τt per epoch)", x: "iteration", y: "lr",
-                           curves: [.init(using: "1:2", title: "lr (left)"),
-                                    .init(using: "1:3", title: "weight decay (right)", style: "lines lw 2 axes x1y2"),
-                                    .init(using: "1:4", title: "teacher momentum λ (right)", style: "lines lw 2 axes x1y2"),
-                                    .init(using: "1:5", title: "τt (right)", style: "lines lw 2 axes x1y2")])
+        var sc = ChartSpec(
+            title: "Schedules (per iteration; τt per epoch)", x: "iteration", y: "lr",
+            curves: [
+                .init(using: "1:2", title: "lr (left)"),
+                .init(using: "1:3", title: "weight decay (right)", style: "lines lw 2 axes x1y2"),
+                .init(using: "1:4", title: "teacher momentum λ (right)", style: "lines lw 2 axes x1y2"),
+                .init(using: "1:5", title: "τt (right)", style: "lines lw 2 axes x1y2"),
+            ])
         sc.extra = ["set y2tics", "set y2label \"wd, λ, τt\"", "set format y \"%.0e\""]
         results.append(try Gnuplot.plot("schedules", in: dir, data: sched, chart: sc, header: header))
         var collapse = Series(columns: ["iteration", "teacher_entropy", "kl_teacher_student", "log_K"])
-        for s in steps { collapse.append([Double(s.iteration), s.entropy, s.kl, log(Double(config.outDim))]) }
-        results.append(try Gnuplot.plot("collapse", in: dir, data: collapse, chart: ChartSpec(
-            title: "Collapse monitors: teacher entropy h(Pt) and KL(Pt || Ps)", x: "iteration", y: "nats",
-            curves: [.init(using: "1:2", title: "h(Pt)"), .init(using: "1:3", title: "KL(Pt || Ps)"),
-                     .init(using: "1:4", title: "ln K (uniform)", style: "lines dt 2 lc rgb 'gray'")]), header: header))
+        for s in steps {
+            collapse.append([Double(s.iteration), s.entropy, s.kl, log(Double(config.outDim))])
+        }
+        results.append(
+            try Gnuplot.plot(
+                "collapse", in: dir, data: collapse,
+                chart: ChartSpec(
+                    title: "Collapse monitors: teacher entropy h(Pt) and KL(Pt || Ps)", x: "iteration",
+                    y: "nats",
+                    curves: [
+                        .init(using: "1:2", title: "h(Pt)"), .init(using: "1:3", title: "KL(Pt || Ps)"),
+                        .init(using: "1:4", title: "ln K (uniform)", style: "lines dt 2 lc rgb 'gray'"),
+                    ]), header: header))
         let evaluated = epochs.filter { $0.knnTeacher != nil }
         if !evaluated.isEmpty {
             var knn = Series(columns: ["epoch", "teacher_knn20", "student_knn20"])
-            for e in evaluated { knn.append([Double(e.epoch + 1), e.knnTeacher ?? .nan, e.knnStudent ?? .nan]) }
-            results.append(try Gnuplot.plot("knn", in: dir, data: knn, chart: ChartSpec(
-                title: "Weighted k-NN@20 during training (\(config.knnTrainSize) train / \(config.knnTestSize) test images)",
-                x: "epoch", y: "top-1 (%)",
-                curves: [.init(using: "1:2", title: "teacher", style: "linespoints lw 2 pt 7"),
-                         .init(using: "1:3", title: "student", style: "linespoints lw 2 pt 5")]), header: header))
+            for e in evaluated {
+                knn.append([Double(e.epoch + 1), e.knnTeacher ?? .nan, e.knnStudent ?? .nan])
+            }
+            results.append(
+                try Gnuplot.plot(
+                    "knn", in: dir, data: knn,
+                    chart: ChartSpec(
+                        title:
+                            "Weighted k-NN@20 during training (\(config.knnTrainSize) train / \(config.knnTestSize) test images)",
+                        x: "epoch", y: "top-1 (%)",
+                        curves: [
+                            .init(using: "1:2", title: "teacher", style: "linespoints lw 2 pt 7"),
+                            .init(using: "1:3", title: "student", style: "linespoints lw 2 pt 5"),
+                        ]), header: header))
         }
         return results
     }

@@ -19,8 +19,10 @@ public struct ViTConfig: Sendable, Equatable, CustomStringConvertible {
     /// LayerNorm ε, 1e-6 in the DINO factories (PyTorch's default 1e-5 is wrong here).
     public var layerNormEpsilon: Float
 
-    public init(imageSize: Int = 224, patchSize: Int = 16, channels: Int = 3, dim: Int = 192, depth: Int = 12,
-                heads: Int = 3, mlpRatio: Double = 4, dropPathRate: Float = 0, layerNormEpsilon: Float = 1e-6) {
+    public init(
+        imageSize: Int = 224, patchSize: Int = 16, channels: Int = 3, dim: Int = 192, depth: Int = 12,
+        heads: Int = 3, mlpRatio: Double = 4, dropPathRate: Float = 0, layerNormEpsilon: Float = 1e-6
+    ) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.channels = channels
@@ -47,14 +49,24 @@ public struct ViTConfig: Sendable, Equatable, CustomStringConvertible {
     /// Checks the numbers fit together; the message names what is wrong.
     public func validate() throws {
         func fail(_ m: String) -> ModelError { ModelError("ViT config \(self): \(m)") }
-        guard imageSize >= 1, patchSize >= 1, channels >= 1, dim >= 1, depth >= 1, heads >= 1 else { throw fail("every size must be ≥ 1") }
-        guard imageSize >= patchSize else { throw fail("patch \(patchSize) is larger than the image \(imageSize)") }
+        guard imageSize >= 1, patchSize >= 1, channels >= 1, dim >= 1, depth >= 1, heads >= 1 else {
+            throw fail("every size must be ≥ 1")
+        }
+        guard imageSize >= patchSize else {
+            throw fail("patch \(patchSize) is larger than the image \(imageSize)")
+        }
         guard dim % heads == 0 else { throw fail("\(heads) heads do not divide the width \(dim)") }
         guard mlpHidden >= 1 else { throw fail("mlp ratio \(mlpRatio) gives no hidden units") }
         guard (0..<1).contains(dropPathRate) else { throw fail("drop path rate must be in [0, 1)") }
-        guard mlpRatio.isFinite, mlpRatio <= 64 else { throw fail("mlp ratio \(mlpRatio) must be finite and at most 64") }
-        guard imageSize <= 16_384, patchSize <= 1024, channels <= 64, dim <= 16_384, depth <= 256, heads <= 1024 else {
-            throw fail("a size is above its bound (image 16384, patch 1024, channels 64, width 16384, depth 256, heads 1024)")
+        guard mlpRatio.isFinite, mlpRatio <= 64 else {
+            throw fail("mlp ratio \(mlpRatio) must be finite and at most 64")
+        }
+        guard imageSize <= 16_384, patchSize <= 1024, channels <= 64, dim <= 16_384, depth <= 256,
+            heads <= 1024
+        else {
+            throw fail(
+                "a size is above its bound (image 16384, patch 1024, channels 64, width 16384, depth 256, heads 1024)"
+            )
         }
     }
 
@@ -90,7 +102,9 @@ public struct ViTPass: Hashable, Sendable, CustomStringConvertible {
     public var tokens: Int { 1 + gridRows * gridCols }
     /// Rows per image after the last block's attention: every token, or the CLS row.
     public var lastBlockRows: Int { allTokens ? tokens : 1 }
-    public var description: String { "B\(batch) grid \(gridRows)×\(gridCols)" + (allTokens ? " all tokens" : "") }
+    public var description: String {
+        "B\(batch) grid \(gridRows)×\(gridCols)" + (allTokens ? " all tokens" : "")
+    }
 }
 
 /// The activations one block saves for its backward. A class so that several of its buffers
@@ -120,11 +134,12 @@ final class BlockActivations {
 /// Forward and backward scratch of one row count: `branch` (attention projection or MLP
 /// output) and the gradients of a block's activations.
 final class BlockScratch {
-    var branch, dStream, dNormed, dBranch, dAttention: Tensor   // (B, rows, D)
-    var dAct, dFC1: Tensor                                      // (B, rows, Hm)
+    var branch, dStream, dNormed, dBranch, dAttention: Tensor  // (B, rows, D)
+    var dAct, dFC1: Tensor  // (B, rows, Hm)
 
     init(batch: Int, rows: Int, dim: Int, hidden: Int) {
-        branch = Tensor(shape: [batch, rows, dim]); dStream = branch; dNormed = branch; dBranch = branch; dAttention = branch
+        branch = Tensor(shape: [batch, rows, dim]); dStream = branch; dNormed = branch; dBranch = branch;
+        dAttention = branch
         dAct = Tensor(shape: [batch, rows, hidden]); dFC1 = dAct
     }
 }
@@ -134,16 +149,16 @@ final class BlockScratch {
 final class PassWorkspace {
     let pass: ViTPass
     var images: Tensor
-    var patches: Tensor                 // (B, n, D) patch embeddings
-    var positions: Tensor               // (1 + n, D) the position table for this grid
+    var patches: Tensor  // (B, n, D) patch embeddings
+    var positions: Tensor  // (1 + n, D) the position table for this grid
     var resampled = false
     /// depth + 1 residual states, (B, T, D); the last one (B, Q, D) with Q = `pass.lastBlockRows`.
     var stream: [Tensor]
     var blocks: [BlockActivations]
-    var normed, normMean, normRstd: Tensor      // the final LayerNorm, (B, Q, D)
+    var normed, normMean, normRstd: Tensor  // the final LayerNorm, (B, Q, D)
     /// Scratch of every-token blocks, and of the last block (the same object when Q = T).
     let scratch: BlockScratch, lastScratch: BlockScratch
-    var dQKV: Tensor                    // (B, T, 3D)
+    var dQKV: Tensor  // (B, T, 3D)
 
     init(_ pass: ViTPass, config c: ViTConfig) {
         self.pass = pass
@@ -151,9 +166,12 @@ final class PassWorkspace {
         images = Tensor(shape: [0])
         patches = Tensor(shape: [b, t - 1, c.dim])
         positions = Tensor(shape: [t, c.dim])
-        stream = Array(repeating: Tensor(shape: [b, t, c.dim]), count: c.depth) + [Tensor(shape: [b, q, c.dim])]
+        stream =
+            Array(repeating: Tensor(shape: [b, t, c.dim]), count: c.depth) + [Tensor(shape: [b, q, c.dim])]
         blocks = (0..<c.depth).map { l in
-            BlockActivations(batch: b, tokens: t, queries: l == c.depth - 1 ? q : t, dim: c.dim, hidden: c.mlpHidden, heads: c.heads)
+            BlockActivations(
+                batch: b, tokens: t, queries: l == c.depth - 1 ? q : t, dim: c.dim, hidden: c.mlpHidden,
+                heads: c.heads)
         }
         normed = Tensor(shape: [b, q, c.dim]); normMean = Tensor(shape: [b * q]); normRstd = normMean
         scratch = BlockScratch(batch: b, rows: t, dim: c.dim, hidden: c.mlpHidden)
@@ -235,11 +253,17 @@ public struct ViT<K: KernelSet> {
         let d = config.dim, hidden = config.mlpHidden, p = config.patchSize, fanIn = config.channels * p * p
         var ps: [Parameter] = []
         ps.append(Parameter("cls_token", Initializer.truncatedNormal([1, 1, d], &rng)))
-        ps.append(Parameter("pos_embed", Initializer.truncatedNormal([1, 1 + config.grid * config.grid, d], &rng)))
-        ps.append(Parameter("patch_embed.proj.weight", Initializer.kaimingUniform([d, config.channels, p, p], fanIn: fanIn, &rng)))
+        ps.append(
+            Parameter("pos_embed", Initializer.truncatedNormal([1, 1 + config.grid * config.grid, d], &rng)))
+        ps.append(
+            Parameter(
+                "patch_embed.proj.weight",
+                Initializer.kaimingUniform([d, config.channels, p, p], fanIn: fanIn, &rng)))
         ps.append(Parameter("patch_embed.proj.bias", Initializer.kaimingUniform([d], fanIn: fanIn, &rng)))
         for l in 0..<config.depth {
-            let shapes: [[Int]] = [[d], [d], [3 * d, d], [3 * d], [d, d], [d], [d], [d], [hidden, d], [hidden], [d, hidden], [d]]
+            let shapes: [[Int]] = [
+                [d], [d], [3 * d, d], [3 * d], [d, d], [d], [d], [d], [hidden, d], [hidden], [d, hidden], [d],
+            ]
             for (k, name) in Self.blockNames.enumerated() {
                 let full = "blocks.\(l).\(name)"
                 if name.hasSuffix("norm1.weight") || name.hasSuffix("norm2.weight") {
@@ -275,7 +299,8 @@ public struct ViT<K: KernelSet> {
 
     private func saved(_ pass: ViTPass?) -> PassWorkspace {
         guard let pass = pass ?? lastPass, let ws = store.passes[pass] else {
-            preconditionFailure("ViT: no forward pass of shape \(pass.map(\.description) ?? "-") to read from")
+            preconditionFailure(
+                "ViT: no forward pass of shape \(pass.map(\.description) ?? "-") to read from")
         }
         return ws
     }
@@ -286,7 +311,9 @@ public struct ViT<K: KernelSet> {
     /// table itself when the patch count and the aspect match (`n == N` and `H == W`), otherwise
     /// the bicubic resampling with the +0.1 offsets (``ModelKernels/resamplePositionEmbedding(_:sourceGrid:rows:cols:into:)``).
     /// - Returns: `[1 + rows·cols, D]` and whether it was resampled.
-    public static func positionEmbedding(_ table: Tensor, sourceGrid g: Int, height: Int, width: Int, patch: Int)
+    public static func positionEmbedding(
+        _ table: Tensor, sourceGrid g: Int, height: Int, width: Int, patch: Int
+    )
         -> (table: Tensor, resampled: Bool)
     {
         let rows = height / patch, cols = width / patch, d = table.cols
@@ -307,7 +334,8 @@ public struct ViT<K: KernelSet> {
     /// those of the full network (the official code computes the unused rows). That block costs
     /// its LayerNorm and qkv on T rows plus the rest on one; 16 + 1 tokens at depth 4 save ~15%
     /// of a training step. `allTokens: true` runs it in full, for ``lastBlockOutputs(_:pass:)``.
-    public mutating func forward(_ images: Tensor, training: Bool = false, allTokens: Bool = false) -> Tensor {
+    public mutating func forward(_ images: Tensor, training: Bool = false, allTokens: Bool = false) -> Tensor
+    {
         let ws = run(images, training: training, allTokens: allTokens)
         return Self.firstRows(ws.normed, 1).reshaped([ws.pass.batch, config.dim])
     }
@@ -316,26 +344,34 @@ public struct ViT<K: KernelSet> {
     @discardableResult
     mutating func run(_ images: Tensor, training: Bool, allTokens: Bool = false) -> PassWorkspace {
         let c = config
-        precondition(images.shape.count == 4 && images.shape[1] == c.channels,
-                     "ViT: images must be [B, \(c.channels), H, W], got \(images.shape)")
-        precondition(images.shape[2] >= c.patchSize && images.shape[3] >= c.patchSize,
-                     "ViT: images of \(images.shape[2])×\(images.shape[3]) are smaller than one \(c.patchSize)-pixel patch")
+        precondition(
+            images.shape.count == 4 && images.shape[1] == c.channels,
+            "ViT: images must be [B, \(c.channels), H, W], got \(images.shape)")
+        precondition(
+            images.shape[2] >= c.patchSize && images.shape[3] >= c.patchSize,
+            "ViT: images of \(images.shape[2])×\(images.shape[3]) are smaller than one \(c.patchSize)-pixel patch"
+        )
         let grid = K.patchGrid(height: images.shape[2], width: images.shape[3], patch: c.patchSize)
-        let pass = ViTPass(batch: images.shape[0], gridRows: grid.rows, gridCols: grid.cols, allTokens: allTokens)
+        let pass = ViTPass(
+            batch: images.shape[0], gridRows: grid.rows, gridCols: grid.cols, allTokens: allTokens)
         let ws = workspace(pass)
         lastPass = pass
         ws.images = images
         let batch = pass.batch, t = pass.tokens, d = c.dim, n = t - 1
 
         // Patch embedding, CLS token and position table: x0[b] = [cls; patches[b]] + pos.
-        K.patchEmbed(images, weight: parameters[Self.patchWeight].value, bias: parameters[Self.patchBias].value,
-                     patch: c.patchSize, into: &ws.patches)
-        let pos = Self.positionEmbedding(parameters[Self.pos].value, sourceGrid: c.grid, height: images.shape[2],
-                                         width: images.shape[3], patch: c.patchSize)
+        K.patchEmbed(
+            images, weight: parameters[Self.patchWeight].value, bias: parameters[Self.patchBias].value,
+            patch: c.patchSize, into: &ws.patches)
+        let pos = Self.positionEmbedding(
+            parameters[Self.pos].value, sourceGrid: c.grid, height: images.shape[2],
+            width: images.shape[3], patch: c.patchSize)
         ws.positions = pos.table
         ws.resampled = pos.resampled
         let cls = parameters[Self.cls].value
-        assemble(&ws.stream[0], cls: cls, patches: ws.patches, positions: ws.positions, batch: batch, tokens: n + 1, dim: d)
+        assemble(
+            &ws.stream[0], cls: cls, patches: ws.patches, positions: ws.positions, batch: batch,
+            tokens: n + 1, dim: d)
 
         let scale = 1 / Float(c.headWidth).squareRoot()
         for l in 0..<c.depth {
@@ -343,22 +379,30 @@ public struct ViT<K: KernelSet> {
             func w(_ slot: BlockSlot) -> Tensor { parameters[Self.block(l, slot)].value }
             let x = ws.stream[l]
             // Attention branch: mid = x + keep·proj(attn(qkv(LN1(x)))), on the q query rows.
-            K.layerNorm(x, weight: w(.norm1Weight), bias: w(.norm1Bias), epsilon: c.layerNormEpsilon, into: &blk.ln1, mean: &blk.mean1, rstd: &blk.rstd1)
+            K.layerNorm(
+                x, weight: w(.norm1Weight), bias: w(.norm1Bias), epsilon: c.layerNormEpsilon, into: &blk.ln1,
+                mean: &blk.mean1, rstd: &blk.rstd1)
             Linear<K>.forward(blk.ln1, weight: w(.qkvWeight), bias: w(.qkvBias), into: &blk.qkv)
-            K.attention(blk.qkv, heads: c.heads, scale: scale, into: &blk.attention, logSumExp: &blk.logSumExp)
+            K.attention(
+                blk.qkv, heads: c.heads, scale: scale, into: &blk.attention, logSumExp: &blk.logSumExp)
             Linear<K>.forward(blk.attention, weight: w(.projWeight), bias: w(.projBias), into: &sc.branch)
             blk.keepAttention = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
-            addBranch(q == t ? x : Self.firstRows(x, q), sc.branch, keep: blk.keepAttention, tokens: q, into: &blk.mid)
+            addBranch(
+                q == t ? x : Self.firstRows(x, q), sc.branch, keep: blk.keepAttention, tokens: q,
+                into: &blk.mid)
             // MLP branch: x' = mid + keep·fc2(GELU(fc1(LN2(mid)))).
-            K.layerNorm(blk.mid, weight: w(.norm2Weight), bias: w(.norm2Bias), epsilon: c.layerNormEpsilon, into: &blk.ln2, mean: &blk.mean2, rstd: &blk.rstd2)
+            K.layerNorm(
+                blk.mid, weight: w(.norm2Weight), bias: w(.norm2Bias), epsilon: c.layerNormEpsilon,
+                into: &blk.ln2, mean: &blk.mean2, rstd: &blk.rstd2)
             Linear<K>.forward(blk.ln2, weight: w(.fc1Weight), bias: w(.fc1Bias), into: &blk.fc1)
             K.gelu(blk.fc1, into: &blk.act)
             Linear<K>.forward(blk.act, weight: w(.fc2Weight), bias: w(.fc2Bias), into: &sc.branch)
             blk.keepMLP = training ? dropPathMask(rate: c.dropPath(block: l), batch: batch) : nil
             addBranch(blk.mid, sc.branch, keep: blk.keepMLP, tokens: q, into: &ws.stream[l + 1])
         }
-        K.layerNorm(ws.stream[c.depth], weight: parameters[norm].value, bias: parameters[norm + 1].value,
-                    epsilon: c.layerNormEpsilon, into: &ws.normed, mean: &ws.normMean, rstd: &ws.normRstd)
+        K.layerNorm(
+            ws.stream[c.depth], weight: parameters[norm].value, bias: parameters[norm + 1].value,
+            epsilon: c.layerNormEpsilon, into: &ws.normed, mean: &ws.normMean, rstd: &ws.normRstd)
         return ws
     }
 
@@ -371,7 +415,8 @@ public struct ViT<K: KernelSet> {
     }
 
     /// `out = x + keep_b·branch` per sample b (plain `x + branch` without drop path).
-    private func addBranch(_ x: Tensor, _ branch: Tensor, keep: [Float]?, tokens: Int, into out: inout Tensor) {
+    private func addBranch(_ x: Tensor, _ branch: Tensor, keep: [Float]?, tokens: Int, into out: inout Tensor)
+    {
         guard let keep else { K.add(x, branch, into: &out); return }
         let rowsPerSample = tokens * x.cols
         out.storage.withUnsafeMutableBufferPointer { o in
@@ -397,7 +442,10 @@ public struct ViT<K: KernelSet> {
     }
 
     /// `x0[b, 0] = cls + pos[0]`, `x0[b, 1 + i] = patches[b, i] + pos[1 + i]`.
-    private func assemble(_ x0: inout Tensor, cls: Tensor, patches: Tensor, positions: Tensor, batch: Int, tokens t: Int, dim d: Int) {
+    private func assemble(
+        _ x0: inout Tensor, cls: Tensor, patches: Tensor, positions: Tensor, batch: Int, tokens t: Int,
+        dim d: Int
+    ) {
         x0.storage.withUnsafeMutableBufferPointer { x in
             for b in 0..<batch {
                 for k in 0..<d { x[b * t * d + k] = cls.storage[k] + positions.storage[k] }
@@ -418,23 +466,28 @@ public struct ViT<K: KernelSet> {
         let ws = saved(pass)
         let t = ws.pass.tokens
         var probs = Tensor(shape: [ws.pass.batch, config.heads, queries, t])
-        K.attentionProbabilities(ws.blocks[config.depth - 1].qkv, heads: config.heads,
-                                 scale: 1 / Float(config.headWidth).squareRoot(), queries: queries, into: &probs)
+        K.attentionProbabilities(
+            ws.blocks[config.depth - 1].qkv, heads: config.heads,
+            scale: 1 / Float(config.headWidth).squareRoot(), queries: queries, into: &probs)
         return probs
     }
 
     /// The outputs of the last `n` blocks, each through the final LayerNorm (the official
     /// `get_intermediate_layers`, used by the linear probe): `n` tensors `[B, T, D]`, oldest first.
     public func lastBlockOutputs(_ n: Int, pass: ViTPass? = nil) -> [Tensor] {
-        precondition((1...config.depth).contains(n), "lastBlockOutputs: n must be in 1...\(config.depth), got \(n)")
+        precondition(
+            (1...config.depth).contains(n), "lastBlockOutputs: n must be in 1...\(config.depth), got \(n)")
         let ws = saved(pass)
-        precondition(ws.pass.allTokens, "lastBlockOutputs: the pass \(ws.pass) ran its last block for the CLS row only; "
-                     + "run forward(_:training:allTokens: true) first")
+        precondition(
+            ws.pass.allTokens,
+            "lastBlockOutputs: the pass \(ws.pass) ran its last block for the CLS row only; "
+                + "run forward(_:training:allTokens: true) first")
         return ((config.depth - n + 1)...config.depth).map { l in
             if l == config.depth { return ws.normed }
             var y = Tensor(shape: ws.normed.shape), mean = Tensor(shape: [ws.normed.rows]), rstd = mean
-            K.layerNorm(ws.stream[l], weight: parameters[norm].value, bias: parameters[norm + 1].value,
-                        epsilon: config.layerNormEpsilon, into: &y, mean: &mean, rstd: &rstd)
+            K.layerNorm(
+                ws.stream[l], weight: parameters[norm].value, bias: parameters[norm + 1].value,
+                epsilon: config.layerNormEpsilon, into: &y, mean: &mean, rstd: &rstd)
             return y
         }
     }
@@ -446,7 +499,9 @@ public struct ViT<K: KernelSet> {
     public mutating func backward(_ dCLS: Tensor, pass: ViTPass? = nil) {
         let ws = saved(pass)
         let c = config, batch = ws.pass.batch, t = ws.pass.tokens, d = c.dim, q = ws.pass.lastBlockRows
-        precondition(dCLS.rows == batch && dCLS.cols == d, "ViT.backward: dCLS is \(dCLS.shape), expected [\(batch), \(d)]")
+        precondition(
+            dCLS.rows == batch && dCLS.cols == d,
+            "ViT.backward: dCLS is \(dCLS.shape), expected [\(batch), \(d)]")
 
         // Final LayerNorm, on the CLS rows only (the other rows get no gradient).
         let clsIn = Self.firstRows(ws.stream[c.depth], 1).reshaped([batch, d])
@@ -458,7 +513,9 @@ public struct ViT<K: KernelSet> {
         var dClsIn = Tensor(shape: [batch, d])
         let normWeight = parameters[norm].value
         parameters.withGradients(norm, norm + 1) { dW, dB in
-            K.layerNormBackward(dCLS, clsIn, weight: normWeight, mean: mean, rstd: rstd, dx: &dClsIn, dWeight: &dW, dBias: &dB)
+            K.layerNormBackward(
+                dCLS, clsIn, weight: normWeight, mean: mean, rstd: rstd, dx: &dClsIn, dWeight: &dW, dBias: &dB
+            )
         }
         let top = ws.lastScratch
         for i in 0..<top.dStream.count { top.dStream.storage[i] = 0 }
@@ -488,20 +545,24 @@ public struct ViT<K: KernelSet> {
             Linear<K>.inputGradient(sc.dFC1, weight: w(.fc1Weight), into: &sc.dNormed)
             let norm2Weight = w(.norm2Weight)
             parameters.withGradients(slot(.norm2Weight), slot(.norm2Bias)) { dW, dB in
-                K.layerNormBackward(sc.dNormed, blk.mid, weight: norm2Weight, mean: blk.mean2, rstd: blk.rstd2, dx: &sc.dAttention,
-                                    dWeight: &dW, dBias: &dB)
+                K.layerNormBackward(
+                    sc.dNormed, blk.mid, weight: norm2Weight, mean: blk.mean2, rstd: blk.rstd2,
+                    dx: &sc.dAttention,
+                    dWeight: &dW, dBias: &dB)
             }
-            K.axpy(1, sc.dAttention, &sc.dStream)                    // dMid = dStream + LN2's dx
+            K.axpy(1, sc.dAttention, &sc.dStream)  // dMid = dStream + LN2's dx
             // Attention branch. dProj = keep·dMid.
             do {
-                let dProj = branchGradient(sc.dStream, keep: blk.keepAttention, tokens: rows, scratch: &sc.dBranch)
+                let dProj = branchGradient(
+                    sc.dStream, keep: blk.keepAttention, tokens: rows, scratch: &sc.dBranch)
                 parameters.withGradients(slot(.projWeight), slot(.projBias)) { dW, dB in
                     Linear<K>.parameterGradients(dProj, x: blk.attention, dWeight: &dW, dBias: &dB)
                 }
                 Linear<K>.inputGradient(dProj, weight: w(.projWeight), into: &sc.dAttention)
             }
-            K.attentionBackward(sc.dAttention, qkv: blk.qkv, out: blk.attention, logSumExp: blk.logSumExp,
-                                heads: c.heads, scale: scale, into: &ws.dQKV)
+            K.attentionBackward(
+                sc.dAttention, qkv: blk.qkv, out: blk.attention, logSumExp: blk.logSumExp,
+                heads: c.heads, scale: scale, into: &ws.dQKV)
             parameters.withGradients(slot(.qkvWeight), slot(.qkvBias)) { dW, dB in
                 Linear<K>.parameterGradients(ws.dQKV, x: blk.ln1, dWeight: &dW, dBias: &dB)
             }
@@ -513,8 +574,9 @@ public struct ViT<K: KernelSet> {
             // block LN1's dx goes straight into `full.dStream` and the CLS rows of dMid are added.
             func layerNorm1Backward(into dx: inout Tensor) {
                 parameters.withGradients(slot(.norm1Weight), slot(.norm1Bias)) { dW, dB in
-                    K.layerNormBackward(full.dNormed, x, weight: norm1Weight, mean: blk.mean1, rstd: blk.rstd1, dx: &dx,
-                                        dWeight: &dW, dBias: &dB)
+                    K.layerNormBackward(
+                        full.dNormed, x, weight: norm1Weight, mean: blk.mean1, rstd: blk.rstd1, dx: &dx,
+                        dWeight: &dW, dBias: &dB)
                 }
             }
             if rows == t {
@@ -523,7 +585,9 @@ public struct ViT<K: KernelSet> {
             } else {
                 layerNorm1Backward(into: &full.dStream)
                 for b in 0..<batch {
-                    for k in 0..<(rows * d) { full.dStream.storage[b * t * d + k] += sc.dStream.storage[b * rows * d + k] }
+                    for k in 0..<(rows * d) {
+                        full.dStream.storage[b * t * d + k] += sc.dStream.storage[b * rows * d + k]
+                    }
                 }
             }
         }
@@ -535,8 +599,9 @@ public struct ViT<K: KernelSet> {
         K.columnSums(dStream.reshaped([batch, t * d]), accumulate: false, into: &dPositions)
         for k in 0..<d { parameters[Self.cls].grad.storage[k] += dPositions.storage[k] }
         if ws.resampled {
-            K.resamplePositionEmbeddingBackward(dPositions, sourceGrid: c.grid, rows: ws.pass.gridRows,
-                                                cols: ws.pass.gridCols, into: &parameters[Self.pos].grad)
+            K.resamplePositionEmbeddingBackward(
+                dPositions, sourceGrid: c.grid, rows: ws.pass.gridRows,
+                cols: ws.pass.gridCols, into: &parameters[Self.pos].grad)
         } else {
             K.axpy(1, dPositions, &parameters[Self.pos].grad)
         }
@@ -551,11 +616,15 @@ public struct ViT<K: KernelSet> {
     }
 
     /// The gradient reaching a residual branch: `dStream` itself, or `keep_b·dStream` per sample.
-    private func branchGradient(_ dStream: Tensor, keep: [Float]?, tokens: Int, scratch: inout Tensor) -> Tensor {
+    private func branchGradient(
+        _ dStream: Tensor, keep: [Float]?, tokens: Int, scratch: inout Tensor
+    ) -> Tensor {
         guard let keep else { return dStream }
         let perSample = tokens * dStream.cols
         for b in 0..<keep.count {
-            for i in (b * perSample)..<((b + 1) * perSample) { scratch.storage[i] = keep[b] * dStream.storage[i] }
+            for i in (b * perSample)..<((b + 1) * perSample) {
+                scratch.storage[i] = keep[b] * dStream.storage[i]
+            }
         }
         return scratch
     }

@@ -27,17 +27,24 @@ public enum WeightedKNN {
         _ kernels: K.Type, train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int]? = nil, k: Int,
         temperature: Float = 0.07, classes: Int, chunk: Int = 256
     ) throws -> Result {
-        guard train.cols == test.cols else { throw ModelError("k-NN: train features have \(train.cols) dims, test \(test.cols)") }
-        guard trainLabels.count == train.rows else { throw ModelError("k-NN: \(trainLabels.count) labels for \(train.rows) train rows") }
+        guard train.cols == test.cols else {
+            throw ModelError("k-NN: train features have \(train.cols) dims, test \(test.cols)")
+        }
+        guard trainLabels.count == train.rows else {
+            throw ModelError("k-NN: \(trainLabels.count) labels for \(train.rows) train rows")
+        }
         if let bad = trainLabels.first(where: { !(0..<classes).contains($0) }) {
             throw ModelError("k-NN: train label \(bad) is outside 0..<\(classes)")
         }
-        guard k >= 1 && k <= train.rows else { throw ModelError("k-NN: k = \(k) needs 1...\(train.rows) train rows") }
+        guard k >= 1 && k <= train.rows else {
+            throw ModelError("k-NN: k = \(k) needs 1...\(train.rows) train rows")
+        }
         if let testLabels, testLabels.count != test.rows {
             throw ModelError("k-NN: \(testLabels.count) labels for \(test.rows) test rows")
         }
         var trainUnit = Tensor(shape: [train.rows, train.cols]), trainNorms = Tensor(shape: [train.rows])
-        K.l2Normalize(train.reshaped([train.rows, train.cols]), epsilon: 1e-12, into: &trainUnit, norms: &trainNorms)
+        K.l2Normalize(
+            train.reshaped([train.rows, train.cols]), epsilon: 1e-12, into: &trainUnit, norms: &trainNorms)
         var scores = Tensor(shape: [test.rows, classes])
         var predictions = [Int](repeating: 0, count: test.rows)
         var start = 0
@@ -55,7 +62,8 @@ public enum WeightedKNN {
                     scores.storage[t * classes + trainLabels[j]] += Float(exp(Double(s / temperature)))
                 }
                 var best = 0
-                for c in 1..<max(classes, 1) where scores.storage[t * classes + c] > scores.storage[t * classes + best] { best = c }
+                for c in 1..<max(classes, 1)
+                where scores.storage[t * classes + c] > scores.storage[t * classes + best] { best = c }
                 predictions[t] = best
             }
             start += rows

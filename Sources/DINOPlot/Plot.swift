@@ -33,7 +33,9 @@ public struct Series: Sendable {
             if b > 0 { out += "\n\n" }
             if !blockNames[b].isEmpty { out += "# block \(b): \(blockNames[b])\n" }
             for row in block {
-                out += row.map { v in v.isFinite ? String(format: "%.9g", v) : "NaN" }.joined(separator: " ") + "\n"
+                out +=
+                    row.map { v in v.isFinite ? String(format: "%.9g", v) : "NaN" }.joined(separator: " ")
+                    + "\n"
             }
         }
         return out
@@ -86,11 +88,15 @@ public struct ChartSpec: Sendable {
             let v = String(format: "%.9g", value), c = "lc rgb '\(color)'", t = "tc rgb '\(color)'"
             switch direction {
             case .vertical:
-                return ["set arrow from \(v), graph 0 to \(v), graph 1 nohead dt 2 lw 1.5 \(c) front",
-                        "set label \"\(escape(label))\" at \(v), graph 0.98 right rotate by 90 offset 0.9,0 \(t) front boxed"]
+                return [
+                    "set arrow from \(v), graph 0 to \(v), graph 1 nohead dt 2 lw 1.5 \(c) front",
+                    "set label \"\(escape(label))\" at \(v), graph 0.98 right rotate by 90 offset 0.9,0 \(t) front boxed",
+                ]
             case .horizontal:
-                return ["set arrow from graph 0, first \(v) to graph 1, first \(v) nohead dt 2 lw 1.5 \(c) front",
-                        "set label \"\(escape(label))\" at graph 0.01, first \(v) left offset 0,0.7 \(t) front boxed"]
+                return [
+                    "set arrow from graph 0, first \(v) to graph 1, first \(v) nohead dt 2 lw 1.5 \(c) front",
+                    "set label \"\(escape(label))\" at graph 0.01, first \(v) left offset 0,0.7 \(t) front boxed",
+                ]
             }
         }
     }
@@ -113,8 +119,10 @@ public struct ChartSpec: Sendable {
     public var panelColumns = 2
     public var size = (width: 900, height: 540)
 
-    public init(title: String, x: String, y: String, logX: Bool = false, logY: Bool = false,
-                curves: [Curve], extra: [String] = []) {
+    public init(
+        title: String, x: String, y: String, logX: Bool = false, logY: Bool = false,
+        curves: [Curve], extra: [String] = []
+    ) {
         self.title = title
         self.xLabel = x
         self.yLabel = y
@@ -135,12 +143,15 @@ public struct ChartSpec: Sendable {
     }
 
     /// One curve per column after the first: column 1 is x.
-    public static func columns(_ series: Series, title: String, x: String, y: String,
-                               logX: Bool = false, logY: Bool = false, style: String = "lines lw 2") -> ChartSpec {
-        ChartSpec(title: title, x: x, y: y, logX: logX, logY: logY,
-                  curves: series.columns.indices.dropFirst().map {
-                      Curve(using: "1:\($0 + 1)", title: series.columns[$0], style: style)
-                  })
+    public static func columns(
+        _ series: Series, title: String, x: String, y: String,
+        logX: Bool = false, logY: Bool = false, style: String = "lines lw 2"
+    ) -> ChartSpec {
+        ChartSpec(
+            title: title, x: x, y: y, logX: logX, logY: logY,
+            curves: series.columns.indices.dropFirst().map {
+                Curve(using: "1:\($0 + 1)", title: series.columns[$0], style: style)
+            })
     }
 
     func script(name: String, header: String) -> String {
@@ -154,14 +165,16 @@ public struct ChartSpec: Sendable {
             // `reset` between panels: ranges, rules and labels of one never leak into the next.
             if i > 0 { s += "reset\n" }
             s += "# panel \(i + 1)\n"
-            s += panel.body(name: name, key: panel.curves.count > 1 ? "set key inside top right" : "unset key")
+            s += panel.body(
+                name: name, key: panel.curves.count > 1 ? "set key inside top right" : "unset key")
         }
         return s + "unset multiplot\n"
     }
 
     /// Title, labels, grid, key, scales, rules, extra lines and the `plot` command.
     private func body(name: String, key: String) -> String {
-        var s = "set title \"\(escape(title))\"\nset xlabel \"\(escape(xLabel))\"\nset ylabel \"\(escape(yLabel))\"\n"
+        var s =
+            "set title \"\(escape(title))\"\nset xlabel \"\(escape(xLabel))\"\nset ylabel \"\(escape(yLabel))\"\n"
         s += "set grid\n\(key)\n"
         if logX { s += "set logscale x\n" }
         if logY { s += "set logscale y\n" }
@@ -187,7 +200,10 @@ public struct PlotResult: Sendable, CustomStringConvertible {
     public var problem: String?
     public var pngPath: String { directory + "/" + name + ".png" }
     public var description: String {
-        if let problem { return "wrote \(directory)/\(name).dat and .gp; no PNG: \(problem) (cd \(directory) && gnuplot \(name).gp)" }
+        if let problem {
+            return
+                "wrote \(directory)/\(name).dat and .gp; no PNG: \(problem) (cd \(directory) && gnuplot \(name).gp)"
+        }
         return "wrote \(pngPath)"
     }
 }
@@ -208,15 +224,20 @@ public enum Gnuplot {
     /// Writes the three files of one chart into `directory` (created if needed).
     /// - Throws: ``FileError`` if the folder cannot be created or a file cannot be written.
     @discardableResult
-    public static func plot(_ name: String, in directory: String, data: Series, chart: ChartSpec,
-                            header: [String]) throws -> PlotResult {
-        try write(name, in: directory, dat: data.text(header: header),
-                  script: chart.script(name: name, header: header.first ?? ""))
+    public static func plot(
+        _ name: String, in directory: String, data: Series, chart: ChartSpec,
+        header: [String]
+    ) throws -> PlotResult {
+        try write(
+            name, in: directory, dat: data.text(header: header),
+            script: chart.script(name: name, header: header.first ?? ""))
     }
 
     /// Writes a chart from a hand-written gnuplot script (which must write `NAME.png`).
     @discardableResult
-    public static func write(_ name: String, in directory: String, dat: String, script: String) throws -> PlotResult {
+    public static func write(
+        _ name: String, in directory: String, dat: String, script: String
+    ) throws -> PlotResult {
         try Files.ensureDirectory(directory)
         try Files.atomicWrite(dat, to: directory + "/" + name + ".dat")
         try Files.atomicWrite(script, to: directory + "/" + name + ".gp")
@@ -226,7 +247,9 @@ public enum Gnuplot {
     /// Runs gnuplot on `NAME.gp` inside `directory`.
     public static func render(_ name: String, in directory: String) -> PlotResult {
         guard let executable else {
-            return PlotResult(directory: directory, name: name, problem: "gnuplot is not installed (apt-get install gnuplot-nox)")
+            return PlotResult(
+                directory: directory, name: name,
+                problem: "gnuplot is not installed (apt-get install gnuplot-nox)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -241,7 +264,10 @@ public enum Gnuplot {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         if process.terminationStatus != 0 {
-            let first = message.split(separator: "\n").first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? ""
+            let first =
+                message.split(separator: "\n").first(where: {
+                    !$0.trimmingCharacters(in: .whitespaces).isEmpty
+                }) ?? ""
             return PlotResult(directory: directory, name: name, problem: "gnuplot failed: \(first)")
         }
         return PlotResult(directory: directory, name: name, problem: nil)

@@ -173,7 +173,9 @@ extension RecordingKernels {
     ) {
         record(.attentionProbabilities)
     }
-    public static func patchEmbed(_ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor) {
+    public static func patchEmbed(
+        _ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor
+    ) {
         record(.patchEmbed)
     }
     public static func patchEmbedBackward(
@@ -205,4 +207,3 @@ extension RecordingKernels {
         record(.l2NormalizeBackward)
     }
 }
-

@@ -43,8 +43,12 @@ public struct GoldenCase {
         let file = directory + "/" + path + ".json"
         func fail(_ m: String) -> GoldenError { GoldenError(file: file, problem: m) }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch { throw fail("cannot read (\(error.localizedDescription))") }
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw fail("not a JSON object") }
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw fail("cannot read (\(error.localizedDescription))")
+        }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw fail("not a JSON object")
+        }
         guard let format = json["format"] as? String, format == "dino-golden/1" else {
             throw fail("format is \(json["format"] ?? "missing"), expected dino-golden/1")
         }
@@ -58,7 +62,9 @@ public struct GoldenCase {
             guard let object = json[key] as? [String: Any] else { return [:] }
             var out: [String: GoldenValues] = [:]
             for (name, value) in object {
-                guard let t = value as? [String: Any], let shape = t["shape"] as? [Int], let values = t["data"] as? [Any] else {
+                guard let t = value as? [String: Any], let shape = t["shape"] as? [Int],
+                    let values = t["data"] as? [Any]
+                else {
                     throw fail("\(key).\(name) is not {\"shape\", \"data\"}")
                 }
                 let numbers = try values.map { v -> Double in
@@ -66,7 +72,9 @@ public struct GoldenCase {
                     return n.doubleValue
                 }
                 guard numbers.count == shape.reduce(1, *) else {
-                    throw fail("\(key).\(name): shape \(shape) needs \(shape.reduce(1, *)) values, has \(numbers.count)")
+                    throw fail(
+                        "\(key).\(name): shape \(shape) needs \(shape.reduce(1, *)) values, has \(numbers.count)"
+                    )
                 }
                 out[name] = GoldenValues(shape: shape, data: numbers)
             }
@@ -77,7 +85,9 @@ public struct GoldenCase {
         if let files = json["expected_weights"] as? [String: String] {
             for (role, name) in files {
                 do {
-                    for (tensor, value) in try Safetensors.read(directory + "/" + (path as NSString).deletingLastPathComponent + "/" + name) {
+                    for (tensor, value) in try Safetensors.read(
+                        directory + "/" + (path as NSString).deletingLastPathComponent + "/" + name)
+                    {
                         expected["\(role):\(tensor)"] = GoldenValues(value)
                     }
                 } catch { throw fail("expected_weights.\(role): \(error)") }
@@ -85,14 +95,17 @@ public struct GoldenCase {
         }
         self.expected = expected
         let tolerance = json["tolerance"] as? [String: Any] ?? [:]
-        guard let a = (tolerance["abs"] as? NSNumber)?.doubleValue, let r = (tolerance["rel"] as? NSNumber)?.doubleValue else {
+        guard let a = (tolerance["abs"] as? NSNumber)?.doubleValue,
+            let r = (tolerance["rel"] as? NSNumber)?.doubleValue
+        else {
             throw fail("tolerance needs abs and rel")
         }
         absolute = a
         relative = r
         overrides = (tolerance["overrides"] as? [[String: Any]] ?? []).compactMap { o in
             guard let output = o["output"] as? String, let a = (o["abs"] as? NSNumber)?.doubleValue,
-                  let r = (o["rel"] as? NSNumber)?.doubleValue else { return nil }
+                let r = (o["rel"] as? NSNumber)?.doubleValue
+            else { return nil }
             let range = (o["range"] as? [Int]).flatMap { $0.count == 2 ? $0[0]..<$0[1] : nil }
             return Override(output: output, range: range, absolute: a, relative: r)
         }
@@ -110,7 +123,9 @@ public struct GoldenCase {
         return v.tensor
     }
     func number(_ name: String, in object: [String: Any]? = nil) throws -> Double {
-        guard let v = (object ?? params)[name] as? NSNumber else { throw GoldenError(file: path, problem: "missing number '\(name)'") }
+        guard let v = (object ?? params)[name] as? NSNumber else {
+            throw GoldenError(file: path, problem: "missing number '\(name)'")
+        }
         return v.doubleValue
     }
     func integer(_ name: String, in object: [String: Any]? = nil) throws -> Int {
@@ -176,8 +191,9 @@ public enum GoldenRunner {
         let index = directory + "/index.json"
         if fm.fileExists(atPath: index) {
             guard let data = fm.contents(atPath: index),
-                  let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                  let cases = json["cases"] as? [String] else {
+                let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                let cases = json["cases"] as? [String]
+            else {
                 throw GoldenError(file: index, problem: "expected {\"cases\": [\"ops/...\", ...]}")
             }
             return cases
@@ -185,9 +201,13 @@ public enum GoldenRunner {
         var paths: [String] = []
         for sub in ["ops", "models"] {
             let files = (try? fm.contentsOfDirectory(atPath: directory + "/" + sub)) ?? []
-            paths += files.filter { $0.hasSuffix(".json") }.sorted().map { sub + "/" + String($0.dropLast(5)) }
+            paths += files.filter { $0.hasSuffix(".json") }.sorted().map {
+                sub + "/" + String($0.dropLast(5))
+            }
         }
-        guard !paths.isEmpty else { throw GoldenError(file: directory, problem: "no index.json and no ops/*.json or models/*.json") }
+        guard !paths.isEmpty else {
+            throw GoldenError(file: directory, problem: "no index.json and no ops/*.json or models/*.json")
+        }
         return paths
     }
 
@@ -223,15 +243,18 @@ public enum GoldenRunner {
                 let a = override?.absolute ?? c.absolute, r = override?.relative ?? c.relative
                 let delta = abs(g.data[i] - e.data[i])
                 let limit = a + r * abs(e.data[i])
-                let ok = delta <= limit            // false for NaN
+                let ok = delta <= limit  // false for NaN
                 if !ok {
                     passed = false
                     let ratio = delta.isNaN ? .infinity : delta / limit
                     if ratio >= worst.ratio || worst.text.isEmpty {
-                        worst = (ratio, "\(name)[\(i)]: got \(g.data[i]), expected \(e.data[i]), |Δ| \(delta) > limit \(limit)")
+                        worst = (
+                            ratio,
+                            "\(name)[\(i)]: got \(g.data[i]), expected \(e.data[i]), |Δ| \(delta) > limit \(limit)"
+                        )
                     }
                 }
-                if override != nil && ok { continue }       // passing overridden elements are left out
+                if override != nil && ok { continue }  // passing overridden elements are left out
                 if delta.isNaN { maxAbs = .nan; maxRel = .nan; continue }
                 if !maxAbs.isNaN { maxAbs = max(maxAbs, delta) }
                 if !maxRel.isNaN { maxRel = max(maxRel, delta / max(abs(e.data[i]), c.absolute)) }
@@ -242,7 +265,9 @@ public enum GoldenRunner {
     }
 
     /// What the implementation computes for the case, by op.
-    public static func compute<K: KernelSet>(_ kernels: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
+    public static func compute<K: KernelSet>(
+        _ kernels: K.Type, _ c: GoldenCase
+    ) throws -> [String: GoldenValues] {
         switch c.op {
         case "softmax_temperature": return try softmaxTemperature(K.self, c)
         case "centering": return try centering(K.self, c)
@@ -265,7 +290,8 @@ public enum GoldenRunner {
 
     // MARK: Ops
 
-    static func softmaxTemperature<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
+    static func softmaxTemperature<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues]
+    {
         let x = try c.input("x")
         try c.require(x.shape.count >= 2 && x.count > 0, "x must be [rows, K] with K ≥ 1, got \(x.shape)")
         var p = Tensor(shape: x.shape), h = Tensor(shape: Array(x.shape.dropLast()))
@@ -279,70 +305,102 @@ public enum GoldenRunner {
     static func centering<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let teacher = try c.input("teacher_out"), center = try c.input("center")
         let batch = (try? c.integer("batch")) ?? teacher.rows / 2
-        try c.require(teacher.shape.count == 2 && batch >= 1 && teacher.rows == 2 * batch && center.count == teacher.cols,
-                      "teacher_out must be [2·batch, K] and center K values, got \(teacher.shape), batch \(batch), center \(center.shape)")
+        try c.require(
+            teacher.shape.count == 2 && batch >= 1 && teacher.rows == 2 * batch
+                && center.count == teacher.cols,
+            "teacher_out must be [2·batch, K] and center K values, got \(teacher.shape), batch \(batch), center \(center.shape)"
+        )
         var loss = DINOLoss(outDim: teacher.cols, centerMomentum: Float(try c.number("momentum")))
         loss.center = center.reshaped([1, teacher.cols])
-        let out = loss.evaluate(K.self, student: teacher, teacher: teacher, batch: batch,
-                                teacherTemperature: Float(try c.number("teacher_temp")))
-        return ["teacher_probs": GoldenValues(out.teacherProbabilities), "new_center": GoldenValues(loss.center.reshaped(center.shape))]
+        let out = loss.evaluate(
+            K.self, student: teacher, teacher: teacher, batch: batch,
+            teacherTemperature: Float(try c.number("teacher_temp")))
+        return [
+            "teacher_probs": GoldenValues(out.teacherProbabilities),
+            "new_center": GoldenValues(loss.center.reshaped(center.shape)),
+        ]
     }
 
     static func dinoLoss<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
-        let student = try c.input("student_out"), teacher = try c.input("teacher_out"), center = try c.input("center")
+        let student = try c.input("student_out"), teacher = try c.input("teacher_out"),
+            center = try c.input("center")
         let batch = try c.integer("batch")
-        try c.require(student.shape.count == 2 && teacher.shape.count == 2 && batch >= 1 && teacher.rows == 2 * batch
-                      && student.rows % batch == 0 && student.rows >= 2 * batch && student.cols == teacher.cols
-                      && center.count == teacher.cols,
-                      "student_out [V·batch, K], teacher_out [2·batch, K], center [K] needed; got \(student.shape), \(teacher.shape), \(center.shape), batch \(batch)")
-        var loss = DINOLoss(outDim: student.cols, studentTemperature: Float(try c.number("student_temp")),
-                            centerMomentum: Float(try c.number("center_momentum")))
+        try c.require(
+            student.shape.count == 2 && teacher.shape.count == 2 && batch >= 1 && teacher.rows == 2 * batch
+                && student.rows % batch == 0 && student.rows >= 2 * batch && student.cols == teacher.cols
+                && center.count == teacher.cols,
+            "student_out [V·batch, K], teacher_out [2·batch, K], center [K] needed; got \(student.shape), \(teacher.shape), \(center.shape), batch \(batch)"
+        )
+        var loss = DINOLoss(
+            outDim: student.cols, studentTemperature: Float(try c.number("student_temp")),
+            centerMomentum: Float(try c.number("center_momentum")))
         loss.center = center.reshaped([1, student.cols])
-        let out = loss.evaluate(K.self, student: student, teacher: teacher, batch: batch,
-                                teacherTemperature: Float(try c.number("teacher_temp")))
-        return ["loss": GoldenValues(scalar: Double(out.loss)), "grad_student_out": GoldenValues(out.studentGradient),
-                "new_center": GoldenValues(loss.center.reshaped(center.shape))]
+        let out = loss.evaluate(
+            K.self, student: student, teacher: teacher, batch: batch,
+            teacherTemperature: Float(try c.number("teacher_temp")))
+        return [
+            "loss": GoldenValues(scalar: Double(out.loss)),
+            "grad_student_out": GoldenValues(out.studentGradient),
+            "new_center": GoldenValues(loss.center.reshaped(center.shape)),
+        ]
     }
 
     static func emaUpdate<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         var teacher = try c.input("teacher")
         let student = try c.input("student")
-        try c.require(teacher.shape == student.shape, "teacher \(teacher.shape) and student \(student.shape) differ in shape")
+        try c.require(
+            teacher.shape == student.shape,
+            "teacher \(teacher.shape) and student \(student.shape) differ in shape")
         K.emaUpdate(&teacher, toward: student, momentum: Float(try c.number("momentum")))
         return ["new_teacher": GoldenValues(teacher)]
     }
 
     static func cosineSchedule(_ c: GoldenCase) throws -> [String: GoldenValues] {
-        let epochs = try c.integer("epochs"), iters = try c.integer("niter_per_ep"), warmup = try c.integer("warmup_epochs")
-        try c.require((1...100_000).contains(epochs) && (1...1_000_000).contains(iters) && (0...epochs).contains(warmup)
-                      && epochs * iters <= 100_000_000, "epochs \(epochs), niter_per_ep \(iters), warmup_epochs \(warmup) out of range")
-        let s = Schedule.cosine(base: try c.number("base_value"), final: try c.number("final_value"), epochs: epochs,
-                                itersPerEpoch: iters, warmupEpochs: warmup, start: try c.number("start_warmup_value"))
+        let epochs = try c.integer("epochs"), iters = try c.integer("niter_per_ep"),
+            warmup = try c.integer("warmup_epochs")
+        try c.require(
+            (1...100_000).contains(epochs) && (1...1_000_000).contains(iters) && (0...epochs).contains(warmup)
+                && epochs * iters <= 100_000_000,
+            "epochs \(epochs), niter_per_ep \(iters), warmup_epochs \(warmup) out of range")
+        let s = Schedule.cosine(
+            base: try c.number("base_value"), final: try c.number("final_value"), epochs: epochs,
+            itersPerEpoch: iters, warmupEpochs: warmup, start: try c.number("start_warmup_value"))
         return ["schedule": GoldenValues(shape: [s.count], data: s)]
     }
 
     static func teacherTemperatureSchedule(_ c: GoldenCase) throws -> [String: GoldenValues] {
         let nepochs = try c.integer("nepochs"), warm = try c.integer("warmup_teacher_temp_epochs")
-        try c.require((1...100_000).contains(nepochs) && (0...nepochs).contains(warm), "nepochs \(nepochs), warmup \(warm) out of range")
-        let s = Schedule.teacherTemperature(warmup: try c.number("warmup_teacher_temp"), final: try c.number("teacher_temp"),
-                                            warmupEpochs: warm, epochs: nepochs)
+        try c.require(
+            (1...100_000).contains(nepochs) && (0...nepochs).contains(warm),
+            "nepochs \(nepochs), warmup \(warm) out of range")
+        let s = Schedule.teacherTemperature(
+            warmup: try c.number("warmup_teacher_temp"), final: try c.number("teacher_temp"),
+            warmupEpochs: warm, epochs: nepochs)
         return ["schedule": GoldenValues(shape: [s.count], data: s)]
     }
 
     static func layerNorm<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let x = try c.input("x"), w = try c.input("weight"), b = try c.input("bias"), dy = try c.input("dy")
-        try c.require(x.shape.count >= 2 && x.count > 0 && w.count == x.cols && b.count == x.cols && dy.shape == x.shape,
-                      "x [rows, C], weight and bias [C], dy like x needed; got \(x.shape), \(w.shape), \(b.shape), \(dy.shape)")
+        try c.require(
+            x.shape.count >= 2 && x.count > 0 && w.count == x.cols && b.count == x.cols
+                && dy.shape == x.shape,
+            "x [rows, C], weight and bias [C], dy like x needed; got \(x.shape), \(w.shape), \(b.shape), \(dy.shape)"
+        )
         var y = Tensor(shape: x.shape), mean = Tensor(shape: [x.rows]), rstd = Tensor(shape: [x.rows])
-        K.layerNorm(x, weight: w, bias: b, epsilon: Float(try c.number("eps")), into: &y, mean: &mean, rstd: &rstd)
+        K.layerNorm(
+            x, weight: w, bias: b, epsilon: Float(try c.number("eps")), into: &y, mean: &mean, rstd: &rstd)
         var dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
         K.layerNormBackward(dy, x, weight: w, mean: mean, rstd: rstd, dx: &dx, dWeight: &dw, dBias: &db)
-        return ["y": GoldenValues(y), "grad_x": GoldenValues(dx), "grad_weight": GoldenValues(dw), "grad_bias": GoldenValues(db)]
+        return [
+            "y": GoldenValues(y), "grad_x": GoldenValues(dx), "grad_weight": GoldenValues(dw),
+            "grad_bias": GoldenValues(db),
+        ]
     }
 
     static func gelu<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         if let mode = c.params["approximate"] as? String, mode != "none" {
-            throw GoldenError(file: c.path, problem: "GELU approximation '\(mode)' is not the exact GELU DINO uses")
+            throw GoldenError(
+                file: c.path, problem: "GELU approximation '\(mode)' is not the exact GELU DINO uses")
         }
         let x = try c.input("x"), dy = try c.input("dy")
         try c.require(dy.shape == x.shape, "dy \(dy.shape) must have x's shape \(x.shape)")
@@ -354,28 +412,40 @@ public enum GoldenRunner {
 
     static func linear<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let x = try c.input("x"), w = try c.input("weight"), b = try c.input("bias"), dy = try c.input("dy")
-        try c.require(x.shape.count >= 2 && w.shape.count == 2 && x.cols == w.cols && b.count == w.rows
-                      && dy.shape == Array(x.shape.dropLast()) + [w.rows],
-                      "x [.., in], weight [out, in], bias [out], dy [.., out] needed; got \(x.shape), \(w.shape), \(b.shape), \(dy.shape)")
+        try c.require(
+            x.shape.count >= 2 && w.shape.count == 2 && x.cols == w.cols && b.count == w.rows
+                && dy.shape == Array(x.shape.dropLast()) + [w.rows],
+            "x [.., in], weight [out, in], bias [out], dy [.., out] needed; got \(x.shape), \(w.shape), \(b.shape), \(dy.shape)"
+        )
         var y = Tensor(shape: Array(x.shape.dropLast()) + [w.rows])
         Linear<K>.forward(x, weight: w, bias: b, into: &y)
         var dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
         Linear<K>.parameterGradients(dy, x: x, dWeight: &dw, dBias: &db)
         Linear<K>.inputGradient(dy, weight: w, into: &dx)
-        return ["y": GoldenValues(y), "grad_x": GoldenValues(dx), "grad_weight": GoldenValues(dw), "grad_bias": GoldenValues(db)]
+        return [
+            "y": GoldenValues(y), "grad_x": GoldenValues(dx), "grad_weight": GoldenValues(dw),
+            "grad_bias": GoldenValues(db),
+        ]
     }
 
     /// The official `Attention` module: qkv linear, the attention core, proj linear; and back.
     static func attention<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let x = try c.input("x"), wq = try c.input("qkv.weight"), bq = try c.input("qkv.bias")
         let wp = try c.input("proj.weight"), bp = try c.input("proj.bias"), dy = try c.input("dy")
-        guard x.shape.count == 3 else { throw GoldenError(file: c.path, problem: "x must be [B, N, C], got \(x.shape)") }
+        guard x.shape.count == 3 else {
+            throw GoldenError(file: c.path, problem: "x must be [B, N, C], got \(x.shape)")
+        }
         let (b, n, ch) = (x.shape[0], x.shape[1], x.shape[2]), heads = try c.integer("num_heads")
-        try c.require(b >= 1 && n >= 1 && heads >= 1 && ch % heads == 0 && wq.shape == [3 * ch, ch] && bq.count == 3 * ch
-                      && wp.shape == [ch, ch] && bp.count == ch && dy.shape == x.shape,
-                      "num_heads \(heads) must divide C = \(ch); qkv.weight [3C, C], qkv.bias [3C], proj [C, C] and [C], dy like x")
-        let scale = c.params["scale"] is NSNumber ? Float(try c.number("scale")) : 1 / Float(ch / heads).squareRoot()
-        var qkv = Tensor(shape: [b, n, 3 * ch]), o = Tensor(shape: [b, n, ch]), lse = Tensor(shape: [b, heads, n])
+        try c.require(
+            b >= 1 && n >= 1 && heads >= 1 && ch % heads == 0 && wq.shape == [3 * ch, ch]
+                && bq.count == 3 * ch
+                && wp.shape == [ch, ch] && bp.count == ch && dy.shape == x.shape,
+            "num_heads \(heads) must divide C = \(ch); qkv.weight [3C, C], qkv.bias [3C], proj [C, C] and [C], dy like x"
+        )
+        let scale =
+            c.params["scale"] is NSNumber ? Float(try c.number("scale")) : 1 / Float(ch / heads).squareRoot()
+        var qkv = Tensor(shape: [b, n, 3 * ch]), o = Tensor(shape: [b, n, ch]),
+            lse = Tensor(shape: [b, heads, n])
         Linear<K>.forward(x, weight: wq, bias: bq, into: &qkv)
         K.attention(qkv, heads: heads, scale: scale, into: &o, logSumExp: &lse)
         var y = Tensor(shape: [b, n, ch]), attn = Tensor(shape: [b, heads, n, n])
@@ -389,17 +459,22 @@ public enum GoldenRunner {
         var dwq = Tensor(shape: wq.shape), dbq = Tensor(shape: bq.shape), dx = Tensor(shape: x.shape)
         Linear<K>.parameterGradients(dqkv, x: x, dWeight: &dwq, dBias: &dbq)
         Linear<K>.inputGradient(dqkv, weight: wq, into: &dx)
-        return ["y": GoldenValues(y), "attn": GoldenValues(attn), "grad_x": GoldenValues(dx),
-                "grad_qkv.weight": GoldenValues(dwq), "grad_qkv.bias": GoldenValues(dbq),
-                "grad_proj.weight": GoldenValues(dwp), "grad_proj.bias": GoldenValues(dbp)]
+        return [
+            "y": GoldenValues(y), "attn": GoldenValues(attn), "grad_x": GoldenValues(dx),
+            "grad_qkv.weight": GoldenValues(dwq), "grad_qkv.bias": GoldenValues(dbq),
+            "grad_proj.weight": GoldenValues(dwp), "grad_proj.bias": GoldenValues(dbp),
+        ]
     }
 
     static func positionEmbedding<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let table = try c.input("pos_embed")
-        let grid = try c.integer("grid"), h = try c.integer("img_h"), w = try c.integer("img_w"), patch = try c.integer("patch_size")
-        try c.require(grid >= 1 && table.shape.count == 3 && table.shape[0] == 1 && table.shape[1] == 1 + grid * grid
-                      && (1...1024).contains(patch) && (patch...16_384).contains(h) && (patch...16_384).contains(w),
-                      "pos_embed must be [1, 1 + grid², D] and patch ≤ img_h, img_w ≤ 16384; got \(table.shape), grid \(grid)")
+        let grid = try c.integer("grid"), h = try c.integer("img_h"), w = try c.integer("img_w"),
+            patch = try c.integer("patch_size")
+        try c.require(
+            grid >= 1 && table.shape.count == 3 && table.shape[0] == 1 && table.shape[1] == 1 + grid * grid
+                && (1...1024).contains(patch) && (patch...16_384).contains(h) && (patch...16_384).contains(w),
+            "pos_embed must be [1, 1 + grid², D] and patch ≤ img_h, img_w ≤ 16384; got \(table.shape), grid \(grid)"
+        )
         let out = ViT<K>.positionEmbedding(table, sourceGrid: grid, height: h, width: w, patch: patch)
         return ["pos_embed": GoldenValues(out.table.reshaped([1, out.table.rows, out.table.cols]))]
     }
@@ -410,16 +485,24 @@ public enum GoldenRunner {
         var layers = 0
         while c.inputs["mlp.\(2 * layers).weight"] != nil { layers += 1 }
         let first = try c.input("mlp.0.weight"), v = try c.input("last_layer.weight_v")
-        try c.require(x.shape.count == 2 && first.shape.count == 2 && v.shape.count == 2 && dy.shape == [x.rows, v.rows],
-                      "x [B, in], mlp.0.weight and last_layer.weight_v 2-D, dy [B, K] needed; got \(x.shape), \(dy.shape)")
-        let config = DINOHeadConfig(inDim: x.cols, outDim: v.rows, hiddenDim: first.rows, bottleneckDim: v.cols, layers: layers,
-                                    normLastLayer: try c.flag("norm_last_layer", default: true))
+        try c.require(
+            x.shape.count == 2 && first.shape.count == 2 && v.shape.count == 2
+                && dy.shape == [x.rows, v.rows],
+            "x [B, in], mlp.0.weight and last_layer.weight_v 2-D, dy [B, K] needed; got \(x.shape), \(dy.shape)"
+        )
+        let config = DINOHeadConfig(
+            inDim: x.cols, outDim: v.rows, hiddenDim: first.rows, bottleneckDim: v.cols, layers: layers,
+            normLastLayer: try c.flag("norm_last_layer", default: true))
         var head = try DINOHead<K>(config, seed: 0)
         for i in head.parameters.indices {
             let name = head.parameters[i].name
             let value = try c.input(name)
             guard value.shape == head.parameters[i].value.shape else {
-                throw GoldenError(file: c.path, problem: "input '\(name)' has shape \(value.shape), the head needs \(head.parameters[i].value.shape)")
+                throw GoldenError(
+                    file: c.path,
+                    problem:
+                        "input '\(name)' has shape \(value.shape), the head needs \(head.parameters[i].value.shape)"
+                )
             }
             head.parameters[i].value = value
         }
@@ -442,15 +525,20 @@ public enum GoldenRunner {
         let trainLabels = try labels("train_labels")
         let testLabels = try labels("test_labels")
         let classes = try c.integer("num_classes"), k = try c.integer("k")
-        try c.require(train.shape.count == 2 && test.shape.count == 2 && train.cols == test.cols && train.rows == trainLabels.count
-                      && test.rows == testLabels.count && classes >= 2 && k >= 1
-                      && (trainLabels + testLabels).allSatisfy { $0 < classes },
-                      "features [N, D] with one label each, labels below num_classes, k ≥ 1 needed")
-        let r = try WeightedKNN.classify(K.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
-                                         k: k, temperature: Float(try c.number("T")), classes: classes)
-        return ["scores": GoldenValues(r.scores),
-                "predictions": GoldenValues(shape: [r.predictions.count], data: r.predictions.map(Double.init)),
-                "top1": GoldenValues(scalar: r.top1 ?? .nan)]
+        try c.require(
+            train.shape.count == 2 && test.shape.count == 2 && train.cols == test.cols
+                && train.rows == trainLabels.count
+                && test.rows == testLabels.count && classes >= 2 && k >= 1
+                && (trainLabels + testLabels).allSatisfy { $0 < classes },
+            "features [N, D] with one label each, labels below num_classes, k ≥ 1 needed")
+        let r = try WeightedKNN.classify(
+            K.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
+            k: k, temperature: Float(try c.number("T")), classes: classes)
+        return [
+            "scores": GoldenValues(r.scores),
+            "predictions": GoldenValues(shape: [r.predictions.count], data: r.predictions.map(Double.init)),
+            "top1": GoldenValues(scalar: r.top1 ?? .nan),
+        ]
     }
 
     // MARK: Model cases
@@ -458,34 +546,51 @@ public enum GoldenRunner {
     /// The backbone and head configurations of a model case's `config`, refusing features this
     /// implementation does not have (BatchNorm heads, qkv without bias, a custom qk scale).
     static func configs(_ c: GoldenCase) throws -> (ViTConfig, DINOHeadConfig, local: Int) {
-        guard let cfg = c.json["config"] as? [String: Any] else { throw GoldenError(file: c.path, problem: "no config") }
+        guard let cfg = c.json["config"] as? [String: Any] else {
+            throw GoldenError(file: c.path, problem: "no config")
+        }
         func n(_ k: String) throws -> Double { try c.number(k, in: cfg) }
         func i(_ k: String) throws -> Int { try c.integer(k, in: cfg) }
-        if try c.flag("qkv_bias", in: cfg, default: true) == false { throw GoldenError(file: c.path, problem: "qkv_bias = false is not supported") }
-        if try c.flag("head_use_bn", in: cfg, default: false) { throw GoldenError(file: c.path, problem: "head_use_bn = true is not supported") }
-        if let scale = cfg["qk_scale"], !(scale is NSNull) { throw GoldenError(file: c.path, problem: "a custom qk_scale is not supported") }
+        if try c.flag("qkv_bias", in: cfg, default: true) == false {
+            throw GoldenError(file: c.path, problem: "qkv_bias = false is not supported")
+        }
+        if try c.flag("head_use_bn", in: cfg, default: false) {
+            throw GoldenError(file: c.path, problem: "head_use_bn = true is not supported")
+        }
+        if let scale = cfg["qk_scale"], !(scale is NSNull) {
+            throw GoldenError(file: c.path, problem: "a custom qk_scale is not supported")
+        }
         for key in ["drop_rate", "attn_drop_rate"] where ((cfg[key] as? NSNumber)?.doubleValue ?? 0) != 0 {
             throw GoldenError(file: c.path, problem: "\(key) ≠ 0 is not supported (DINO uses 0)")
         }
-        let vit = ViTConfig(imageSize: try i("img_size"), patchSize: try i("patch_size"), channels: try i("in_chans"),
-                            dim: try i("embed_dim"), depth: try i("depth"), heads: try i("num_heads"), mlpRatio: try n("mlp_ratio"),
-                            dropPathRate: 0, layerNormEpsilon: Float(try n("layernorm_eps")))
-        let head = DINOHeadConfig(inDim: vit.dim, outDim: try i("out_dim"), hiddenDim: try i("head_hidden_dim"),
-                                  bottleneckDim: try i("head_bottleneck_dim"), layers: try i("head_nlayers"),
-                                  normLastLayer: try c.flag("norm_last_layer", in: cfg, default: true))
+        let vit = ViTConfig(
+            imageSize: try i("img_size"), patchSize: try i("patch_size"), channels: try i("in_chans"),
+            dim: try i("embed_dim"), depth: try i("depth"), heads: try i("num_heads"),
+            mlpRatio: try n("mlp_ratio"),
+            dropPathRate: 0, layerNormEpsilon: Float(try n("layernorm_eps")))
+        let head = DINOHeadConfig(
+            inDim: vit.dim, outDim: try i("out_dim"), hiddenDim: try i("head_hidden_dim"),
+            bottleneckDim: try i("head_bottleneck_dim"), layers: try i("head_nlayers"),
+            normLastLayer: try c.flag("norm_last_layer", in: cfg, default: true))
         return (vit, head, (try? i("local_img_size")) ?? vit.imageSize)
     }
 
     /// Images `[B, C, H, W]` a ViT of `config` can take: its channel count, at least one patch.
     static func requireImages(_ c: GoldenCase, _ images: Tensor, _ config: ViTConfig, name: String) throws {
         let s = images.shape
-        try c.require(s.count == 4 && s[0] >= 1 && s[1] == config.channels && s[2] >= config.patchSize && s[3] >= config.patchSize,
-                      "\(name) must be [B, \(config.channels), H, W] with H, W ≥ \(config.patchSize), got \(s)")
+        try c.require(
+            s.count == 4 && s[0] >= 1 && s[1] == config.channels && s[2] >= config.patchSize
+                && s[3] >= config.patchSize,
+            "\(name) must be [B, \(config.channels), H, W] with H, W ≥ \(config.patchSize), got \(s)")
     }
 
-    static func network<K: KernelSet>(_: K.Type, _ c: GoldenCase, weights key: String) throws -> DINONetwork<K> {
+    static func network<K: KernelSet>(
+        _: K.Type, _ c: GoldenCase, weights key: String
+    ) throws -> DINONetwork<K> {
         let (vit, headConfig, _) = try configs(c)
-        guard let file = c.json[key] as? String else { throw GoldenError(file: c.path, problem: "no \"\(key)\" file") }
+        guard let file = c.json[key] as? String else {
+            throw GoldenError(file: c.path, problem: "no \"\(key)\" file")
+        }
         var net = try DINONetwork<K>(backbone: vit, head: headConfig, seed: 0)
         try net.load(from: c.sibling(file))
         return net
@@ -508,14 +613,18 @@ public enum GoldenRunner {
     }
 
     static func trainStep<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
-        let student = try network(K.self, c, weights: "weights"), teacher = try network(K.self, c, weights: "teacher_weights")
+        let student = try network(K.self, c, weights: "weights"),
+            teacher = try network(K.self, c, weights: "teacher_weights")
         // The parameter lists of the case must be the ones this implementation derives.
         let names = student.parameterNames, params = student.allParameters
         func check(_ key: String, _ ours: [String]) throws {
             guard let theirs = c.params[key] as? [String] else { return }
             guard theirs == ours else {
-                let first = (0..<min(theirs.count, ours.count)).first { theirs[$0] != ours[$0] } ?? min(theirs.count, ours.count)
-                let problem = "\(key) differs from this model's at position \(first) (\(theirs.count) vs \(ours.count) names)"
+                let first =
+                    (0..<min(theirs.count, ours.count)).first { theirs[$0] != ours[$0] }
+                    ?? min(theirs.count, ours.count)
+                let problem =
+                    "\(key) differs from this model's at position \(first) (\(theirs.count) vs \(ours.count) names)"
                 throw GoldenError(file: c.path, problem: problem)
             }
         }
@@ -526,35 +635,54 @@ public enum GoldenRunner {
             throw GoldenError(file: c.path, problem: "optimizer '\(optimizer)' is not supported (AdamW only)")
         }
         if let step = c.params["adam_step"] as? NSNumber, step.intValue != 1 {
-            throw GoldenError(file: c.path, problem: "adam_step \(step) needs optimiser state the case does not provide")
+            throw GoldenError(
+                file: c.path, problem: "adam_step \(step) needs optimiser state the case does not provide")
         }
 
-        var step = DINOTrainStep<K>(student: student, teacher: teacher, studentTemperature: Float(try c.number("student_temp")),
-                                    centerMomentum: Float(try c.number("center_momentum")))
+        var step = DINOTrainStep<K>(
+            student: student, teacher: teacher, studentTemperature: Float(try c.number("student_temp")),
+            centerMomentum: Float(try c.number("center_momentum")))
         let center = try c.input("center")
-        try c.require(center.count == student.head.config.outDim, "center has \(center.count) values, the head \(student.head.config.outDim)")
+        try c.require(
+            center.count == student.head.config.outDim,
+            "center has \(center.count) values, the head \(student.head.config.outDim)")
         step.loss.center = center.reshaped([1, center.count])
         func crops(_ name: String) throws -> [Tensor] {
             let all = try c.input(name)
-            guard all.shape.count == 5 else { throw GoldenError(file: c.path, problem: "\(name) must be [crops, B, C, H, W], got \(all.shape)") }
-            try requireImages(c, Tensor(shape: Array(all.shape.dropFirst())), student.backbone.config, name: name)
-            if name == "crops_global" { try c.require(all.shape[0] == 2, "crops_global must hold 2 crops, got \(all.shape[0])") }
+            guard all.shape.count == 5 else {
+                throw GoldenError(
+                    file: c.path, problem: "\(name) must be [crops, B, C, H, W], got \(all.shape)")
+            }
+            try requireImages(
+                c, Tensor(shape: Array(all.shape.dropFirst())), student.backbone.config, name: name)
+            if name == "crops_global" {
+                try c.require(all.shape[0] == 2, "crops_global must hold 2 crops, got \(all.shape[0])")
+            }
             if name == "crops_local", let g = c.inputs["crops_global"]?.tensor, g.shape.count == 5 {
-                try c.require(all.shape[1] == g.shape[1], "crops_local has batch \(all.shape[1]), crops_global \(g.shape[1])")
+                try c.require(
+                    all.shape[1] == g.shape[1],
+                    "crops_local has batch \(all.shape[1]), crops_global \(g.shape[1])")
             }
             let per = all.count / max(all.shape[0], 1), inner = Array(all.shape.dropFirst())
-            return (0..<all.shape[0]).map { Tensor(shape: inner, Array(all.storage[($0 * per)..<(($0 + 1) * per)])) }
+            return (0..<all.shape[0]).map {
+                Tensor(shape: inner, Array(all.storage[($0 * per)..<(($0 + 1) * per)]))
+            }
         }
         let lr = Float(try c.number("lr")), weightDecay = Float(try c.number("weight_decay"))
-        let teacherTemperature = Float(try c.number("teacher_temp")), momentum = Float(try c.number("teacher_momentum"))
-        let freeze = try c.flag("freeze_last_layer_active", default: false), clip = Float(try c.number("clip_grad"))
+        let teacherTemperature = Float(try c.number("teacher_temp")),
+            momentum = Float(try c.number("teacher_momentum"))
+        let freeze = try c.flag("freeze_last_layer_active", default: false),
+            clip = Float(try c.number("clip_grad"))
         let beta1 = Float(try c.number("adam_beta1")), beta2 = Float(try c.number("adam_beta2"))
         let eps = Float(try c.number("adam_eps"))
-        let hyper = TrainStepHyper(lr: lr, weightDecay: weightDecay, teacherTemperature: teacherTemperature,
-                                   teacherMomentum: momentum, freezeLastLayer: freeze, clipGrad: clip,
-                                   beta1: beta1, beta2: beta2, eps: eps)
-        let r = step.step(globals: try crops("crops_global"), locals: c.inputs["crops_local"] == nil ? [] : try crops("crops_local"),
-                          hyper: hyper)
+        let hyper = TrainStepHyper(
+            lr: lr, weightDecay: weightDecay, teacherTemperature: teacherTemperature,
+            teacherMomentum: momentum, freezeLastLayer: freeze, clipGrad: clip,
+            beta1: beta1, beta2: beta2, eps: eps)
+        let r = step.step(
+            globals: try crops("crops_global"),
+            locals: c.inputs["crops_local"] == nil ? [] : try crops("crops_local"),
+            hyper: hyper)
         var out: [String: GoldenValues] = [
             "loss": GoldenValues(scalar: Double(r.loss)),
             "grad_norms": GoldenValues(shape: [r.gradNorms.count], data: r.gradNorms.map { Double($0.norm) }),
@@ -564,9 +692,13 @@ public enum GoldenRunner {
         ]
         for (name, p) in zip(step.student.parameterNames, step.student.allParameters) {
             out["student:" + name] = GoldenValues(p.value)
-            if p.trainable && !(hyper.freezeLastLayer && name.contains("last_layer")) { out["student_grad:" + name] = GoldenValues(p.grad) }
+            if p.trainable && !(hyper.freezeLastLayer && name.contains("last_layer")) {
+                out["student_grad:" + name] = GoldenValues(p.grad)
+            }
         }
-        for (name, p) in zip(step.teacher.parameterNames, step.teacher.allParameters) { out["teacher:" + name] = GoldenValues(p.value) }
+        for (name, p) in zip(step.teacher.parameterNames, step.teacher.allParameters) {
+            out["teacher:" + name] = GoldenValues(p.value)
+        }
         return out
     }
 }

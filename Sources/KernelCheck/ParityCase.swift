@@ -71,7 +71,8 @@ public struct ParityReport: CustomStringConvertible {
 
     public var description: String {
         let w = worst ?? OutputComparison(output: "-")
-        let name = parityCase.name.padding(toLength: max(34, parityCase.name.count), withPad: " ", startingAt: 0)
+        let name = parityCase.name.padding(
+            toLength: max(34, parityCase.name.count), withPad: " ", startingAt: 0)
         var line = "\(passed ? "PASS" : "FAIL") \(name) max|Δ| \(String(format: "%.1e", w.maxAbs))"
         line += String(format: "   %3.0f%% of limit at ", 100 * w.worstRatio) + "\(w.output)\(w.worstIndex)"
         for o in outputs where !o.passed {
@@ -97,7 +98,9 @@ func unflatten(_ flat: Int, _ shape: [Int]) -> [Int] {
 }
 
 /// Compares one output of the SIMD core with the reference's, element by element.
-public func compareOutput(_ name: String, reference: Tensor, candidate: Tensor, tolerance: Tolerance) -> OutputComparison {
+public func compareOutput(
+    _ name: String, reference: Tensor, candidate: Tensor, tolerance: Tolerance
+) -> OutputComparison {
     var c = OutputComparison(output: name)
     guard reference.shape == candidate.shape else {
         c.shapeError = "shape \(candidate.shape), reference \(reference.shape)"
@@ -121,10 +124,14 @@ public func compareOutput(_ name: String, reference: Tensor, candidate: Tensor, 
 }
 
 /// Runs `parityCase` on both cores from one seed under `threads` SIMD threads and compares.
-public func compare(_ parityCase: ParityCase, seed: UInt64 = 137, threads: Int = Threads.count) -> ParityReport {
+public func compare(
+    _ parityCase: ParityCase, seed: UInt64 = 137, threads: Int = Threads.count
+) -> ParityReport {
     let reference = parityCase.run(ReferenceKernels.self, seed: seed)
     let simd = Threads.with(threads) { parityCase.run(SIMDKernels.self, seed: seed) }
-    precondition(reference.map(\.name) == simd.map(\.name), "parity case \(parityCase.name) returned different outputs per core")
+    precondition(
+        reference.map(\.name) == simd.map(\.name),
+        "parity case \(parityCase.name) returned different outputs per core")
     let outputs = zip(reference, simd).map { r, s in
         compareOutput(r.name, reference: r.value, candidate: s.value, tolerance: r.tolerance)
     }

@@ -3,7 +3,9 @@ import Foundation
 
 /// Reads head `h`'s query (t = 0), key (1) or value (2) element `d` of token `n` of image `b`.
 @inline(__always)
-private func qkvIndex(_ b: Int, _ n: Int, _ t: Int, _ h: Int, _ d: Int, tokens: Int, width c: Int, headWidth: Int) -> Int {
+private func qkvIndex(
+    _ b: Int, _ n: Int, _ t: Int, _ h: Int, _ d: Int, tokens: Int, width c: Int, headWidth: Int
+) -> Int {
     ((b * tokens + n) * 3 + t) * c + h * headWidth + d
 }
 
@@ -14,7 +16,8 @@ extension ReferenceKernels {
     public static func attention(
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
-        let (batch, n, c, dh, q) = KernelContract.attention(qkv, heads: heads, into: out, logSumExp: logSumExp)
+        let (batch, n, c, dh, q) = KernelContract.attention(
+            qkv, heads: heads, into: out, logSumExp: logSumExp)
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }
@@ -85,13 +88,15 @@ extension ReferenceKernels {
                 for i in 0..<n {
                     for d in 0..<dh {
                         var dq = 0.0, dk = 0.0, dv = 0.0
-                        for j in 0..<n { dq += dS[i][j] * at(b, j, 1, h, d) }        // dQ = scale·dS K
+                        for j in 0..<n { dq += dS[i][j] * at(b, j, 1, h, d) }  // dQ = scale·dS K
                         for j in 0..<q {
-                            dk += dS[j][i] * at(b, j, 0, h, d)      // dK = scale·dSᵀ Q
-                            dv += a[j][i] * dO(b, j, h, d)          // dV = Aᵀ dO
+                            dk += dS[j][i] * at(b, j, 0, h, d)  // dK = scale·dSᵀ Q
+                            dv += a[j][i] * dO(b, j, h, d)  // dV = Aᵀ dO
                         }
-                        dQKV.storage[qkvIndex(b, i, 0, h, d, tokens: n, width: c, headWidth: dh)] = Float(Double(scale) * dq)
-                        dQKV.storage[qkvIndex(b, i, 1, h, d, tokens: n, width: c, headWidth: dh)] = Float(Double(scale) * dk)
+                        dQKV.storage[qkvIndex(b, i, 0, h, d, tokens: n, width: c, headWidth: dh)] = Float(
+                            Double(scale) * dq)
+                        dQKV.storage[qkvIndex(b, i, 1, h, d, tokens: n, width: c, headWidth: dh)] = Float(
+                            Double(scale) * dk)
                         dQKV.storage[qkvIndex(b, i, 2, h, d, tokens: n, width: c, headWidth: dh)] = Float(dv)
                     }
                 }
@@ -102,7 +107,8 @@ extension ReferenceKernels {
     public static func attentionProbabilities(
         _ qkv: Tensor, heads: Int, scale: Float, queries: Int, into probs: inout Tensor
     ) {
-        let (batch, n, c, dh) = KernelContract.attentionProbabilities(qkv, heads: heads, queries: queries, into: probs)
+        let (batch, n, c, dh) = KernelContract.attentionProbabilities(
+            qkv, heads: heads, queries: queries, into: probs)
         let at = { (b: Int, i: Int, t: Int, h: Int, d: Int) in
             Double(qkv.storage[qkvIndex(b, i, t, h, d, tokens: n, width: c, headWidth: dh)])
         }

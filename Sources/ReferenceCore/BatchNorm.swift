@@ -20,7 +20,8 @@ extension ReferenceKernels {
             mean.storage[j] = Float(mu)
             rstd.storage[j] = Float(r)
             for i in 0..<rows {
-                y[i, j] = Float((Double(x[i, j]) - mu) * r * Double(weight.storage[j]) + Double(bias.storage[j]))
+                y[i, j] = Float(
+                    (Double(x[i, j]) - mu) * r * Double(weight.storage[j]) + Double(bias.storage[j]))
             }
         }
     }

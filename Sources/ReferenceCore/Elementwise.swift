@@ -20,7 +20,9 @@ extension ReferenceKernels {
     public static func addRow(_ x: Tensor, _ v: Tensor, scale alpha: Float, into y: inout Tensor) {
         KernelContract.addRow(x, v, into: y)
         for i in 0..<x.rows {
-            for j in 0..<x.cols { y.storage[i * x.cols + j] = x.storage[i * x.cols + j] + alpha * v.storage[j] }
+            for j in 0..<x.cols {
+                y.storage[i * x.cols + j] = x.storage[i * x.cols + j] + alpha * v.storage[j]
+            }
         }
     }
 
@@ -38,7 +40,7 @@ extension ReferenceKernels {
         KernelContract.geluBackward(dy, x, output: y, into: dx)
         for i in 0..<x.count {
             let v = Double(x.storage[i])
-            let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot()))       // Φ(x)
+            let cdf = 0.5 * (1 + erf(v / 2.0.squareRoot()))  // Φ(x)
             let pdf = exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()  // φ(x)
             dx.storage[i] = Float(Double(dy.storage[i]) * (cdf + v * pdf))
         }

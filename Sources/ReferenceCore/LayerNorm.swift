@@ -18,7 +18,8 @@ extension ReferenceKernels {
             mean.storage[i] = Float(mu)
             rstd.storage[i] = Float(r)
             for j in 0..<c {
-                y[i, j] = Float((Double(x[i, j]) - mu) * r * Double(weight.storage[j]) + Double(bias.storage[j]))
+                y[i, j] = Float(
+                    (Double(x[i, j]) - mu) * r * Double(weight.storage[j]) + Double(bias.storage[j]))
             }
         }
     }

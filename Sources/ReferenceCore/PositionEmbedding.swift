@@ -6,8 +6,9 @@ extension ReferenceKernels {
     public static func resamplePositionEmbedding(
         _ table: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into out: inout Tensor
     ) {
-        let d = KernelContract.resamplePositionEmbedding(table, sourceGrid: g, rows: rows, cols: cols, into: out)
-        for k in 0..<d { out.storage[k] = table.storage[k] }            // CLS row, unchanged
+        let d = KernelContract.resamplePositionEmbedding(
+            table, sourceGrid: g, rows: rows, cols: cols, into: out)
+        for k in 0..<d { out.storage[k] = table.storage[k] }  // CLS row, unchanged
         for i in 0..<rows {
             let ty = Bicubic.taps(i, outSize: rows, inSize: g)
             for j in 0..<cols {
@@ -31,7 +32,8 @@ extension ReferenceKernels {
     public static func resamplePositionEmbeddingBackward(
         _ dOut: Tensor, sourceGrid g: Int, rows: Int, cols: Int, into dTable: inout Tensor
     ) {
-        let d = KernelContract.resamplePositionEmbeddingBackward(dOut, sourceGrid: g, rows: rows, cols: cols, into: dTable)
+        let d = KernelContract.resamplePositionEmbeddingBackward(
+            dOut, sourceGrid: g, rows: rows, cols: cols, into: dTable)
         var acc = dTable.storage.map(Double.init)
         for k in 0..<d { acc[k] += Double(dOut.storage[k]) }
         for i in 0..<rows {
@@ -41,7 +43,9 @@ extension ReferenceKernels {
                 for a in 0..<4 {
                     for c in 0..<4 {
                         let source = 1 + ty.index[a] * g + tx.index[c], w = ty.weight[a] * tx.weight[c]
-                        for k in 0..<d { acc[source * d + k] += w * Double(dOut.storage[(1 + i * cols + j) * d + k]) }
+                        for k in 0..<d {
+                            acc[source * d + k] += w * Double(dOut.storage[(1 + i * cols + j) * d + k])
+                        }
                     }
                 }
             }

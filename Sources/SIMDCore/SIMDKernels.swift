@@ -30,14 +30,16 @@ public enum SIMDPath: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Whether the CPU and the OS support AVX-512 F, BW, DQ and VL (CPUID leaf 7, XGETBV).
     public static let cpuHasAVX512: Bool = {
         #if arch(x86_64)
-        return dino_cpu_has_avx512() != 0
+            return dino_cpu_has_avx512() != 0
         #else
-        return false
+            return false
         #endif
     }()
 
     /// The paths this CPU can run, narrowest first.
-    public static var supported: [SIMDPath] { cpuHasAVX512 ? [.avx2, .avx512OnAVX2, .avx512] : [.avx2, .avx512OnAVX2] }
+    public static var supported: [SIMDPath] {
+        cpuHasAVX512 ? [.avx2, .avx512OnAVX2, .avx512] : [.avx2, .avx512OnAVX2]
+    }
 
     /// The fastest path this CPU supports: the default.
     public static var best: SIMDPath { cpuHasAVX512 ? .avx512 : .avx2 }
@@ -46,11 +48,18 @@ public enum SIMDPath: String, Sendable, CaseIterable, CustomStringConvertible {
     private static let environment: Result<SIMDPath, EnvironmentProblem>? = {
         guard let text = ProcessInfo.processInfo.environment["DINO_ISA"] else { return nil }
         guard let path = SIMDPath(rawValue: text.lowercased()) else {
-            return .failure(EnvironmentProblem(message: "DINO_ISA=\(text): expected one of \(allCases.map(\.rawValue).joined(separator: ", "))"))
+            return .failure(
+                EnvironmentProblem(
+                    message:
+                        "DINO_ISA=\(text): expected one of \(allCases.map(\.rawValue).joined(separator: ", "))"
+                ))
         }
         guard supported.contains(path) else {
-            return .failure(EnvironmentProblem(
-                message: "DINO_ISA=\(text): this CPU (or its OS) has no AVX-512 F/BW/DQ/VL; use avx2 or avx512-on-avx2"))
+            return .failure(
+                EnvironmentProblem(
+                    message:
+                        "DINO_ISA=\(text): this CPU (or its OS) has no AVX-512 F/BW/DQ/VL; use avx2 or avx512-on-avx2"
+                ))
         }
         return .success(path)
     }()
@@ -89,7 +98,8 @@ public enum SIMDPath: String, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .avx2: return "avx2 (x86-64-v3: 8-float ymm vectors, 6×16 GEMM tile)"
         case .avx512: return "avx512 (x86-64-v4: 16-float zmm vectors, 8×32 GEMM tile)"
-        case .avx512OnAVX2: return "avx512-on-avx2 (the avx512 sources compiled for AVX2: 16-float vectors as ymm pairs)"
+        case .avx512OnAVX2:
+            return "avx512-on-avx2 (the avx512 sources compiled for AVX2: 16-float vectors as ymm pairs)"
         }
     }
 }
@@ -145,7 +155,8 @@ extension SIMDKernels {
         _ x: Tensor, temperature: Float, target t: Tensor, gradientScale alpha: Float,
         loss h: inout Tensor, gradient dx: inout Tensor
     ) {
-        chosen.softmaxCrossEntropy(x, temperature: temperature, target: t, gradientScale: alpha, loss: &h, gradient: &dx)
+        chosen.softmaxCrossEntropy(
+            x, temperature: temperature, target: t, gradientScale: alpha, loss: &h, gradient: &dx)
     }
     public static func l2Normalize(_ x: Tensor, epsilon: Float, into y: inout Tensor, norms: inout Tensor) {
         chosen.l2Normalize(x, epsilon: epsilon, into: &y, norms: &norms)
@@ -167,7 +178,8 @@ extension SIMDKernels {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
     ) {
-        chosen.layerNormBackward(dy, x, weight: weight, mean: mean, rstd: rstd, dx: &dx, dWeight: &dWeight, dBias: &dBias)
+        chosen.layerNormBackward(
+            dy, x, weight: weight, mean: mean, rstd: rstd, dx: &dx, dWeight: &dWeight, dBias: &dBias)
     }
     public static func batchNorm(
         _ x: Tensor, weight: Tensor, bias: Tensor, epsilon: Float,
@@ -179,7 +191,8 @@ extension SIMDKernels {
         _ dy: Tensor, _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
         dx: inout Tensor, dWeight: inout Tensor, dBias: inout Tensor
     ) {
-        chosen.batchNormBackward(dy, x, weight: weight, mean: mean, rstd: rstd, dx: &dx, dWeight: &dWeight, dBias: &dBias)
+        chosen.batchNormBackward(
+            dy, x, weight: weight, mean: mean, rstd: rstd, dx: &dx, dWeight: &dWeight, dBias: &dBias)
     }
 
     public static func emaUpdate(_ teacher: inout Tensor, toward student: Tensor, momentum: Float) {
@@ -203,14 +216,17 @@ extension SIMDKernels {
         _ dOut: Tensor, qkv: Tensor, out: Tensor, logSumExp: Tensor, heads: Int, scale: Float,
         into dQKV: inout Tensor
     ) {
-        chosen.attentionBackward(dOut, qkv: qkv, out: out, logSumExp: logSumExp, heads: heads, scale: scale, into: &dQKV)
+        chosen.attentionBackward(
+            dOut, qkv: qkv, out: out, logSumExp: logSumExp, heads: heads, scale: scale, into: &dQKV)
     }
     public static func attentionProbabilities(
         _ qkv: Tensor, heads: Int, scale: Float, queries: Int, into probs: inout Tensor
     ) {
         chosen.attentionProbabilities(qkv, heads: heads, scale: scale, queries: queries, into: &probs)
     }
-    public static func patchEmbed(_ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor) {
+    public static func patchEmbed(
+        _ images: Tensor, weight: Tensor, bias: Tensor, patch: Int, into tokens: inout Tensor
+    ) {
         chosen.patchEmbed(images, weight: weight, bias: bias, patch: patch, into: &tokens)
     }
     public static func patchEmbedBackward(
@@ -249,7 +265,8 @@ extension SIMDPath {
         switch self {
         case .avx2: return SIMDKernelsAVX2.fmaPeak(threads: threads, iterations: iterations, runs: runs)
         case .avx512: return SIMDKernelsAVX512.fmaPeak(threads: threads, iterations: iterations, runs: runs)
-        case .avx512OnAVX2: return SIMDKernelsAVX512OnAVX2.fmaPeak(threads: threads, iterations: iterations, runs: runs)
+        case .avx512OnAVX2:
+            return SIMDKernelsAVX512OnAVX2.fmaPeak(threads: threads, iterations: iterations, runs: runs)
         }
     }
 }

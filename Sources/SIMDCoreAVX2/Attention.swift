@@ -5,7 +5,9 @@ import Foundation
 
 /// `dst[0..<n] = src[0..<n]`, eight lanes at a time (a short row: a `memmove` call per row cost
 /// more than the copy).
-@inline(__always) private func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+@inline(__always) private func copyFloats(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int
+) {
     var k = 0
     while k + 8 <= n { store8(load8(src + k), dst + k); k += 8 }
     while k < n { dst[k] = src[k]; k += 1 }
@@ -18,10 +20,12 @@ import Foundation
 /// A 4 × 16 register tile (eight accumulators, enough independent FMA chains to hide the FMA
 /// latency): per depth step two B loads, four broadcasts, eight FMAs.
 @inline(__always)
-private func smallGemm(rows: Int, depth: Int, cols8: Int, alpha: Float,
-                       a: UnsafePointer<Float>, ars: Int, aps: Int,
-                       b: UnsafePointer<Float>, ldb: Int,
-                       c: UnsafeMutablePointer<Float>, ldc: Int) {
+private func smallGemm(
+    rows: Int, depth: Int, cols8: Int, alpha: Float,
+    a: UnsafePointer<Float>, ars: Int, aps: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
     let al = F8(repeating: alpha)
     var col = 0
     while col < cols8 {
@@ -121,7 +125,9 @@ private struct HeadScratch {
     /// stride `stride`) into the heads' `[N8, Dh8]` panels. The image is read front to back, one
     /// sequential stream the hardware prefetcher follows (packing one head at a time read one
     /// cache line every 3C floats, and stalled on each).
-    func split(_ src: UnsafePointer<Float>, stride: Int, rows: Int? = nil, into dst: UnsafeMutablePointer<Float>) {
+    func split(
+        _ src: UnsafePointer<Float>, stride: Int, rows: Int? = nil, into dst: UnsafeMutablePointer<Float>
+    ) {
         for j in 0..<(rows ?? n) {
             let row = src + j * stride
             for h in 0..<heads { copyFloats(row + h * dh, dst + h * n8 * dh8 + j * dh8, dh) }
@@ -147,10 +153,13 @@ private struct HeadScratch {
     /// P = softmax(scale·Q Kᵀ) for the first `rows` queries (queries read from the qkv rows
     /// `q`, stride 3C). With `logSumExp` given, each row is exp(s - lse) (the forward's
     /// normaliser); otherwise it is computed, written to `lseOut` and the row normalised.
-    func probabilities(q: UnsafePointer<Float>, qStride: Int, rows: Int, scale: Float,
-                       logSumExp: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?) {
-        smallGemm(rows: rows, depth: dh, cols8: n8, alpha: scale, a: q, ars: qStride, aps: 1,
-                  b: keysT, ldb: n8, c: probs, ldc: n8)
+    func probabilities(
+        q: UnsafePointer<Float>, qStride: Int, rows: Int, scale: Float,
+        logSumExp: UnsafePointer<Float>?, lseOut: UnsafeMutablePointer<Float>?
+    ) {
+        smallGemm(
+            rows: rows, depth: dh, cols8: n8, alpha: scale, a: q, ars: qStride, aps: 1,
+            b: keysT, ldb: n8, c: probs, ldc: n8)
         for i in 0..<rows {
             let row = probs + i * n8
             if let logSumExp {
@@ -196,7 +205,8 @@ extension SIMDKernels {
     public static func attention(
         _ qkv: Tensor, heads: Int, scale: Float, into out: inout Tensor, logSumExp: inout Tensor
     ) {
-        let (batch, n, c, dh, q) = KernelContract.attention(qkv, heads: heads, into: out, logSumExp: logSumExp)
+        let (batch, n, c, dh, q) = KernelContract.attention(
+            qkv, heads: heads, into: out, logSumExp: logSumExp)
         qkv.storage.withUnsafeBufferPointer { qp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 logSumExp.storage.withUnsafeMutableBufferPointer { lp in
@@ -208,10 +218,12 @@ extension SIMDKernels {
                         for h in 0..<heads {
                             let pair = b * heads + h
                             s.transpose(s.keys(h), into: s.keysT)
-                            s.probabilities(q: image + h * dh, qStride: 3 * c, rows: q, scale: scale,
-                                            logSumExp: nil, lseOut: lse.base + pair * q)
-                            smallGemm(rows: q, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: s.n8, aps: 1,
-                                      b: s.values(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                            s.probabilities(
+                                q: image + h * dh, qStride: 3 * c, rows: q, scale: scale,
+                                logSumExp: nil, lseOut: lse.base + pair * q)
+                            smallGemm(
+                                rows: q, depth: n, cols8: s.dh8, alpha: 1, a: s.probs, ars: s.n8, aps: 1,
+                                b: s.values(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
                             s.unpackTile(to: o.base + b * q * c + h * dh, stride: c, rows: q)
                         }
                     }
@@ -251,30 +263,41 @@ extension SIMDKernels {
                                     let dHead = dq.base + b * n * 3 * c + h * dh
                                     s.transpose(s.keys(h), into: s.keysT)
                                     s.transpose(s.values(h), into: s.valuesT)
-                                    s.probabilities(q: image + h * dh, qStride: 3 * c, rows: q, scale: scale,
-                                                    logSumExp: lp.baseAddress! + pair * q, lseOut: nil)
+                                    s.probabilities(
+                                        q: image + h * dh, qStride: 3 * c, rows: q, scale: scale,
+                                        logSumExp: lp.baseAddress! + pair * q, lseOut: nil)
                                     // dP = dO Vᵀ, then dS = P ⊙ (dP - δ) with δ_i = dO_i · O_i, for
                                     // the Q query rows.
-                                    smallGemm(rows: q, depth: dh, cols8: s.n8, alpha: 1, a: s.dOut(h), ars: s.dh8, aps: 1,
-                                              b: s.valuesT, ldb: s.n8, c: s.dScores, ldc: s.n8)
+                                    smallGemm(
+                                        rows: q, depth: dh, cols8: s.n8, alpha: 1, a: s.dOut(h), ars: s.dh8,
+                                        aps: 1,
+                                        b: s.valuesT, ldb: s.n8, c: s.dScores, ldc: s.n8)
                                     for i in 0..<q {
                                         let delta = F8(repeating: dot(g + i * c, o + i * c, dh))
                                         let p = s.probs + i * s.n8, ds = s.dScores + i * s.n8
                                         var j = 0
-                                        while j < s.n8 { store8(load8(p + j) * (load8(ds + j) - delta), ds + j); j += 8 }
+                                        while j < s.n8 {
+                                            store8(load8(p + j) * (load8(ds + j) - delta), ds + j); j += 8
+                                        }
                                     }
                                     // dQ = scale·dS K (0 past the Q query rows).
-                                    smallGemm(rows: q, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores, ars: s.n8, aps: 1,
-                                              b: s.keys(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                                    smallGemm(
+                                        rows: q, depth: n, cols8: s.dh8, alpha: scale, a: s.dScores,
+                                        ars: s.n8, aps: 1,
+                                        b: s.keys(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
                                     s.unpackTile(to: dHead, stride: 3 * c, rows: q)
                                     for j in q..<n { (dHead + j * 3 * c).update(repeating: 0, count: dh) }
                                     // dK = scale·dSᵀ Q, summed over the Q queries.
-                                    smallGemm(rows: n, depth: q, cols8: s.dh8, alpha: scale, a: s.dScores, ars: 1, aps: s.n8,
-                                              b: s.queries(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                                    smallGemm(
+                                        rows: n, depth: q, cols8: s.dh8, alpha: scale, a: s.dScores, ars: 1,
+                                        aps: s.n8,
+                                        b: s.queries(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
                                     s.unpackTile(to: dHead + c, stride: 3 * c)
                                     // dV = Pᵀ dO, summed over the Q queries.
-                                    smallGemm(rows: n, depth: q, cols8: s.dh8, alpha: 1, a: s.probs, ars: 1, aps: s.n8,
-                                              b: s.dOut(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
+                                    smallGemm(
+                                        rows: n, depth: q, cols8: s.dh8, alpha: 1, a: s.probs, ars: 1,
+                                        aps: s.n8,
+                                        b: s.dOut(h), ldb: s.dh8, c: s.tile, ldc: s.dh8)
                                     s.unpackTile(to: dHead + 2 * c, stride: 3 * c)
                                 }
                             }
@@ -290,7 +313,8 @@ extension SIMDKernels {
     public static func attentionProbabilities(
         _ qkv: Tensor, heads: Int, scale: Float, queries: Int, into probs: inout Tensor
     ) {
-        let (batch, n, c, dh) = KernelContract.attentionProbabilities(qkv, heads: heads, queries: queries, into: probs)
+        let (batch, n, c, dh) = KernelContract.attentionProbabilities(
+            qkv, heads: heads, queries: queries, into: probs)
         qkv.storage.withUnsafeBufferPointer { qp in
             probs.storage.withUnsafeMutableBufferPointer { pp in
                 let p = SharedPointer(base: pp.baseAddress!)
@@ -300,8 +324,9 @@ extension SIMDKernels {
                     for h in 0..<heads {
                         let pair = b * heads + h
                         s.transpose(s.keys(h), into: s.keysT)
-                        s.probabilities(q: image + h * dh, qStride: 3 * c, rows: queries, scale: scale,
-                                        logSumExp: nil, lseOut: nil)
+                        s.probabilities(
+                            q: image + h * dh, qStride: 3 * c, rows: queries, scale: scale,
+                            logSumExp: nil, lseOut: nil)
                         for i in 0..<queries {
                             (p.base + (pair * queries + i) * n).update(from: s.probs + i * s.n8, count: n)
                         }

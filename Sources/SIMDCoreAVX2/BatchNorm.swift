@@ -16,19 +16,25 @@ extension SIMDKernels {
             y.storage.withUnsafeMutableBufferPointer { yp in
                 mean.storage.withUnsafeMutableBufferPointer { mp in
                     rstd.storage.withUnsafeMutableBufferPointer { rp in
-                        let x = xp.baseAddress!, y = yp.baseAddress!, mu = mp.baseAddress!, r = rp.baseAddress!
+                        let x = xp.baseAddress!, y = yp.baseAddress!, mu = mp.baseAddress!,
+                            r = rp.baseAddress!
                         forEachColumnBlock(c) { j, width in
                             var s = FV(), v = FV()
                             for i in 0..<rows { s += loadColumns(x + i * c + j, width) }
                             let m = s * inverseRows
-                            for i in 0..<rows { let d = loadColumns(x + i * c + j, width) - m; v = v.addingProduct(d, d) }
+                            for i in 0..<rows {
+                                let d = loadColumns(x + i * c + j, width) - m; v = v.addingProduct(d, d)
+                            }
                             let variance = v * inverseRows
                             var rs = FV()
                             for l in 0..<width { rs[l] = 1 / (variance[l] + epsilon).squareRoot() }
                             for l in 0..<width { mu[j + l] = m[l]; r[j + l] = rs[l] }
-                            let w = loadColumns(weight.storage, j, width) * rs, b = loadColumns(bias.storage, j, width)
+                            let w = loadColumns(weight.storage, j, width) * rs,
+                                b = loadColumns(bias.storage, j, width)
                             for i in 0..<rows {
-                                storeColumns(b.addingProduct(loadColumns(x + i * c + j, width) - m, w), y + i * c + j, width)
+                                storeColumns(
+                                    b.addingProduct(loadColumns(x + i * c + j, width) - m, w), y + i * c + j,
+                                    width)
                             }
                         }
                     }

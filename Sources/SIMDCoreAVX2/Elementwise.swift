@@ -20,7 +20,9 @@ extension SIMDKernels {
                     let x = x.baseAddress!, y = y.baseAddress!, out = SharedPointer(base: z.baseAddress!)
                     parallelRows(a.count, work: a.count, minimumWork: 1 << 17) { r in
                         let x = x + r.lowerBound, y = y + r.lowerBound, z = out.base + r.lowerBound
-                        forEachLane(r.count, { storeV(loadV(x + $0) + loadV(y + $0), z + $0) }, tail: { z[$0] = x[$0] + y[$0] })
+                        forEachLane(
+                            r.count, { storeV(loadV(x + $0) + loadV(y + $0), z + $0) },
+                            tail: { z[$0] = x[$0] + y[$0] })
                     }
                 }
             }
@@ -32,7 +34,8 @@ extension SIMDKernels {
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 let x = xp.baseAddress!, y = yp.baseAddress!
-                forEachLane(xp.count, { storeV(alpha * loadV(x + $0), y + $0) }, tail: { y[$0] = alpha * x[$0] })
+                forEachLane(
+                    xp.count, { storeV(alpha * loadV(x + $0), y + $0) }, tail: { y[$0] = alpha * x[$0] })
             }
         }
     }
@@ -45,8 +48,9 @@ extension SIMDKernels {
                 let a = FV(repeating: alpha)
                 parallelRows(xp.count, work: xp.count, minimumWork: 1 << 17) { r in
                     let x = x + r.lowerBound, y = out.base + r.lowerBound
-                    forEachLane(r.count, { storeV(loadV(y + $0).addingProduct(a, loadV(x + $0)), y + $0) },
-                                tail: { y[$0] += alpha * x[$0] })
+                    forEachLane(
+                        r.count, { storeV(loadV(y + $0).addingProduct(a, loadV(x + $0)), y + $0) },
+                        tail: { y[$0] += alpha * x[$0] })
                 }
             }
         }
@@ -61,8 +65,9 @@ extension SIMDKernels {
                     let a = FV(repeating: alpha), v = vp.baseAddress!
                     for i in 0..<x.rows {
                         let xr = xp.baseAddress! + i * cols, yr = yp.baseAddress! + i * cols
-                        forEachLane(cols, { storeV(loadV(xr + $0).addingProduct(a, loadV(v + $0)), yr + $0) },
-                                    tail: { yr[$0] = xr[$0] + alpha * v[$0] })
+                        forEachLane(
+                            cols, { storeV(loadV(xr + $0).addingProduct(a, loadV(v + $0)), yr + $0) },
+                            tail: { yr[$0] = xr[$0] + alpha * v[$0] })
                     }
                 }
             }
@@ -99,8 +104,9 @@ extension SIMDKernels {
                         let g = gp.baseAddress!, x = xp.baseAddress!, y = yp.baseAddress!
                         let out = SharedPointer(base: dp.baseAddress!)
                         parallelRows(xp.count, work: xp.count, minimumWork: 1 << 15) { r in
-                            geluBackwardRange(g + r.lowerBound, x + r.lowerBound, y + r.lowerBound,
-                                              out.base + r.lowerBound, r.count)
+                            geluBackwardRange(
+                                g + r.lowerBound, x + r.lowerBound, y + r.lowerBound,
+                                out.base + r.lowerBound, r.count)
                         }
                     }
                 }
@@ -133,12 +139,15 @@ private func geluRange(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Floa
 
 /// `dx = dy·(Φ(x) + x·φ(x))`, φ(x) = exp(-x²/2)/√(2π), Φ(x) = y/x, on `n` floats, two chains per step.
 @inline(__always)
-private func geluBackwardRange(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                               _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+private func geluBackwardRange(
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+    _ d: UnsafeMutablePointer<Float>, _ n: Int
+) {
     @inline(__always) func slope(_ v: FV, _ out: FV) -> FV {
         let density = expV(-0.5 * v * v) * 0.398_942_280_401_432_7
-        let nearZero = v * v .< FV(repeating: 0x1p-20)               // |x| < 2⁻¹⁰
-        let cdf = (out / v).replacing(with: FV(repeating: 0.5).addingProduct(v, 0.398_942_280_401_432_7), where: nearZero)
+        let nearZero = v * v .< FV(repeating: 0x1p-20)  // |x| < 2⁻¹⁰
+        let cdf = (out / v).replacing(
+            with: FV(repeating: 0.5).addingProduct(v, 0.398_942_280_401_432_7), where: nearZero)
         return cdf.addingProduct(v, density)
     }
     var i = 0

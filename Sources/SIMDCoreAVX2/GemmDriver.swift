@@ -190,8 +190,12 @@ extension GemmOperands {
             let units = (k + 7) / 8
             Threads.parallelFor(parts) { t in
                 let lo = units * t / parts * 8, hi = min(k, units * (t + 1) / parts * 8)
-                let part = t == 0 ? self : GemmOperands(
-                    layout: layout, a: a, b: b, c: spaces[t].c, bias: nil, m: m, k: k, n: n, accumulate: false)
+                let part =
+                    t == 0
+                    ? self
+                    : GemmOperands(
+                        layout: layout, a: a, b: b, c: spaces[t].c, bias: nil, m: m, k: k, n: n,
+                        accumulate: false)
                 part.block(rows: 0..<m, cols: 0..<n, depths: lo..<hi, spaces[t])
             }
             let rowChunks = min(parts, m)
@@ -258,7 +262,8 @@ extension GemmOperands {
                         } else {
                             // Ragged in N: through a scratch tile, so nothing past column N is touched.
                             gemmMicroKernel(
-                                kc, aPanel, bPanel, workspace.tile, ldc: gemmNR, GemmEpilogue(addC: false, bias: nil))
+                                kc, aPanel, bPanel, workspace.tile, ldc: gemmNR,
+                                GemmEpilogue(addC: false, bias: nil))
                             raggedWriteBack(workspace.tile, cTile, mr: mr, nr: nr, j: j, first: first)
                         }
                         jr += gemmNR

@@ -27,7 +27,7 @@ extension GemmOperands {
         if layout == .tn {
             // (Walking panel by panel instead read 6 floats from each of kc rows at a time and
             // more than doubled the pack's share of a call.)
-            let wide = i0 + fullPanels * gemmMR + (gemmAStride - gemmMR) <= m   // 8-lane loads stay inside A
+            let wide = i0 + fullPanels * gemmMR + (gemmAStride - gemmMR) <= m  // 8-lane loads stay inside A
             for p in 0..<kc {
                 let s = a + (p0 + p) * m + i0
                 let d = dst + p * gemmAStride
@@ -154,13 +154,16 @@ func transpose8x8(_ src: UnsafePointer<Float>, ld: Int, _ dst: UnsafeMutablePoin
         load8(src), load8(src + ld), load8(src + 2 * ld), load8(src + 3 * ld),
         load8(src + 4 * ld), load8(src + 5 * ld), load8(src + 6 * ld), load8(src + 7 * ld))
     store8(t.0, dst); store8(t.1, dst + ldd); store8(t.2, dst + 2 * ldd); store8(t.3, dst + 3 * ldd)
-    store8(t.4, dst + 4 * ldd); store8(t.5, dst + 5 * ldd); store8(t.6, dst + 6 * ldd); store8(t.7, dst + 7 * ldd)
+    store8(t.4, dst + 4 * ldd); store8(t.5, dst + 5 * ldd); store8(t.6, dst + 6 * ldd);
+    store8(t.7, dst + 7 * ldd)
 }
 
 /// The columns of the 8×8 matrix whose rows are `r0 … r7`, built from lane selections that
 /// LLVM turns into unpck/shuf/perm2f128 shuffles (the classic 24-shuffle AVX transpose).
 @inline(__always)
-func transposed8x8(_ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _ r6: F8, _ r7: F8)
+func transposed8x8(
+    _ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _ r6: F8, _ r7: F8
+)
     -> (F8, F8, F8, F8, F8, F8, F8, F8)
 {
     // Stage 1: interleave pairs of rows (unpcklps / unpckhps within each 128-bit half).
@@ -176,6 +179,8 @@ func transposed8x8(_ r0: F8, _ r1: F8, _ r2: F8, _ r3: F8, _ r4: F8, _ r5: F8, _
     // Stage 3: swap 128-bit halves (vperm2f128 0x20 / 0x31).
     @inline(__always) func low128(_ x: F8, _ y: F8) -> F8 { F8(lowHalf: x.lowHalf, highHalf: y.lowHalf) }
     @inline(__always) func high128(_ x: F8, _ y: F8) -> F8 { F8(lowHalf: x.highHalf, highHalf: y.highHalf) }
-    return (low128(u0, u4), low128(u1, u5), low128(u2, u6), low128(u3, u7),
-            high128(u0, u4), high128(u1, u5), high128(u2, u6), high128(u3, u7))
+    return (
+        low128(u0, u4), low128(u1, u5), low128(u2, u6), low128(u3, u7),
+        high128(u0, u4), high128(u1, u5), high128(u2, u6), high128(u3, u7)
+    )
 }

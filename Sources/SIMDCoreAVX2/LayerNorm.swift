@@ -16,7 +16,8 @@ extension SIMDKernels {
                         mean.storage.withUnsafeMutableBufferPointer { mp in
                             rstd.storage.withUnsafeMutableBufferPointer { rp in
                                 let out = SharedPointer(base: yp.baseAddress!)
-                                let means = SharedPointer(base: mp.baseAddress!), rstds = SharedPointer(base: rp.baseAddress!)
+                                let means = SharedPointer(base: mp.baseAddress!),
+                                    rstds = SharedPointer(base: rp.baseAddress!)
                                 let w = wp.baseAddress!, b = bp.baseAddress!
                                 forEachRow(x.rows, cols: c) { i in
                                     let xr = xp.baseAddress! + i * c, yr = out.base + i * c
@@ -27,9 +28,13 @@ extension SIMDKernels {
                                     means.base[i] = mu
                                     rstds.base[i] = r
                                     let r8 = FV(repeating: r)
-                                    forEachLane(c, { j in
-                                        storeV(loadV(b + j).addingProduct((loadV(xr + j) - m8) * r8, loadV(w + j)), yr + j)
-                                    }, tail: { j in yr[j] = (xr[j] - mu) * r * w[j] + b[j] })
+                                    forEachLane(
+                                        c,
+                                        { j in
+                                            storeV(
+                                                loadV(b + j).addingProduct(
+                                                    (loadV(xr + j) - m8) * r8, loadV(w + j)), yr + j)
+                                        }, tail: { j in yr[j] = (xr[j] - mu) * r * w[j] + b[j] })
                                 }
                             }
                         }
@@ -56,39 +61,49 @@ extension SIMDKernels {
                 weight.storage.withUnsafeBufferPointer { wp in
                     dx.storage.withUnsafeMutableBufferPointer { dp in
                         partial.withUnsafeMutableBufferPointer { pp in
-                            let out = SharedPointer(base: dp.baseAddress!), parts = SharedPointer(base: pp.baseAddress!)
+                            let out = SharedPointer(base: dp.baseAddress!),
+                                parts = SharedPointer(base: pp.baseAddress!)
                             let w = wp.baseAddress!
                             let per = (rows + threads - 1) / threads
                             Threads.parallelFor(threads) { t in
                                 let dw = parts.base + t * 2 * c, db = dw + c
                                 for i in (t * per)..<min(rows, (t + 1) * per) {
-                                    let xr = xp.baseAddress! + i * c, gr = gp.baseAddress! + i * c, dr = out.base + i * c
-                                    let mu = FV(repeating: mean.storage[i]), r = FV(repeating: rstd.storage[i])
+                                    let xr = xp.baseAddress! + i * c, gr = gp.baseAddress! + i * c,
+                                        dr = out.base + i * c
+                                    let mu = FV(repeating: mean.storage[i]),
+                                        r = FV(repeating: rstd.storage[i])
                                     let muS = mean.storage[i], rS = rstd.storage[i]
                                     var sg = FV(), sgx = FV()
                                     var sgT: Float = 0, sgxT: Float = 0
-                                    forEachLane(c, { j in
-                                        let xh = (loadV(xr + j) - mu) * r, d = loadV(gr + j)
-                                        let g = d * loadV(w + j)
-                                        sg += g
-                                        sgx = sgx.addingProduct(g, xh)
-                                        storeV(loadV(dw + j).addingProduct(d, xh), dw + j)
-                                        storeV(loadV(db + j) + d, db + j)
-                                    }, tail: { j in
-                                        let xh = (xr[j] - muS) * rS, g = gr[j] * w[j]
-                                        sgT += g; sgxT += g * xh
-                                        dw[j] += gr[j] * xh; db[j] += gr[j]
-                                    })
-                                    let meanG = (sg.sum() + sgT) / Float(c), meanGX = (sgx.sum() + sgxT) / Float(c)
+                                    forEachLane(
+                                        c,
+                                        { j in
+                                            let xh = (loadV(xr + j) - mu) * r, d = loadV(gr + j)
+                                            let g = d * loadV(w + j)
+                                            sg += g
+                                            sgx = sgx.addingProduct(g, xh)
+                                            storeV(loadV(dw + j).addingProduct(d, xh), dw + j)
+                                            storeV(loadV(db + j) + d, db + j)
+                                        },
+                                        tail: { j in
+                                            let xh = (xr[j] - muS) * rS, g = gr[j] * w[j]
+                                            sgT += g; sgxT += g * xh
+                                            dw[j] += gr[j] * xh; db[j] += gr[j]
+                                        })
+                                    let meanG = (sg.sum() + sgT) / Float(c),
+                                        meanGX = (sgx.sum() + sgxT) / Float(c)
                                     let mg = FV(repeating: meanG), mgx = FV(repeating: meanGX)
-                                    forEachLane(c, { j in
-                                        let xh = (loadV(xr + j) - mu) * r
-                                        let g = loadV(gr + j) * loadV(w + j)
-                                        storeV(r * (g - mg - xh * mgx), dr + j)
-                                    }, tail: { j in
-                                        let xh = (xr[j] - muS) * rS
-                                        dr[j] = rS * (gr[j] * w[j] - meanG - xh * meanGX)
-                                    })
+                                    forEachLane(
+                                        c,
+                                        { j in
+                                            let xh = (loadV(xr + j) - mu) * r
+                                            let g = loadV(gr + j) * loadV(w + j)
+                                            storeV(r * (g - mg - xh * mgx), dr + j)
+                                        },
+                                        tail: { j in
+                                            let xh = (xr[j] - muS) * rS
+                                            dr[j] = rS * (gr[j] * w[j] - meanG - xh * meanGX)
+                                        })
                                 }
                             }
                         }

@@ -10,8 +10,9 @@ extension SIMDKernels {
         student.storage.withUnsafeBufferPointer { sp in
             teacher.storage.withUnsafeMutableBufferPointer { tp in
                 let s = sp.baseAddress!, t = tp.baseAddress!
-                forEachLane(sp.count, { storeV(loadV(t + $0) * m + oneMinus * loadV(s + $0), t + $0) },
-                            tail: { t[$0] = t[$0] * momentum + (1 - momentum) * s[$0] })
+                forEachLane(
+                    sp.count, { storeV(loadV(t + $0) * m + oneMinus * loadV(s + $0), t + $0) },
+                    tail: { t[$0] = t[$0] * momentum + (1 - momentum) * s[$0] })
             }
         }
     }
@@ -31,21 +32,27 @@ extension SIMDKernels {
             param.storage.withUnsafeMutableBufferPointer { pp in
                 m.storage.withUnsafeMutableBufferPointer { mp in
                     v.storage.withUnsafeMutableBufferPointer { vp in
-                        let g = gp.baseAddress!, p = pp.baseAddress!, mm = mp.baseAddress!, vv = vp.baseAddress!
-                        forEachLane(gp.count, { i in
-                            let gi = loadV(g + i)
-                            let mi = b1 * loadV(mm + i) + c1 * gi
-                            let vi = b2 * loadV(vv + i) + c2 * gi * gi
-                            storeV(mi, mm + i)
-                            storeV(vi, vv + i)
-                            let denominator = vi.squareRoot() * invBC2Root + h.eps
-                            storeV(loadV(p + i) * decay - stepSize * mi / denominator, p + i)
-                        }, tail: { i in
-                            let gi = g[i]
-                            mm[i] = h.beta1 * mm[i] + (1 - h.beta1) * gi
-                            vv[i] = h.beta2 * vv[i] + (1 - h.beta2) * gi * gi
-                            p[i] = p[i] * decay - stepSize * mm[i] / (vv[i].squareRoot() * invBC2Root + h.eps)
-                        })
+                        let g = gp.baseAddress!, p = pp.baseAddress!, mm = mp.baseAddress!,
+                            vv = vp.baseAddress!
+                        forEachLane(
+                            gp.count,
+                            { i in
+                                let gi = loadV(g + i)
+                                let mi = b1 * loadV(mm + i) + c1 * gi
+                                let vi = b2 * loadV(vv + i) + c2 * gi * gi
+                                storeV(mi, mm + i)
+                                storeV(vi, vv + i)
+                                let denominator = vi.squareRoot() * invBC2Root + h.eps
+                                storeV(loadV(p + i) * decay - stepSize * mi / denominator, p + i)
+                            },
+                            tail: { i in
+                                let gi = g[i]
+                                mm[i] = h.beta1 * mm[i] + (1 - h.beta1) * gi
+                                vv[i] = h.beta2 * vv[i] + (1 - h.beta2) * gi * gi
+                                p[i] =
+                                    p[i] * decay - stepSize * mm[i]
+                                    / (vv[i].squareRoot() * invBC2Root + h.eps)
+                            })
                     }
                 }
             }

@@ -30,7 +30,9 @@ func forEachRow(_ rows: Int, cols: Int, _ body: (Int) -> Void) {
 
 /// `Σ exp((x_j - top)·invT)` written into `out` (unnormalised), returning the sum.
 @inline(__always)
-func expShifted(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, top: Float, invT: Float) -> Float {
+func expShifted(
+    _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, top: Float, invT: Float
+) -> Float {
     var sum = FV(), sum2 = FV()
     var j = 0
     let shift = FV(repeating: top), s = FV(repeating: invT)
@@ -92,8 +94,9 @@ extension SIMDKernels {
                     let top = rowMax(xr, cols)
                     let logSum = Float(log(Double(expShifted(xr, pr, cols, top: top, invT: invT))))
                     let s = FV(repeating: invT), shift = FV(repeating: top), l = FV(repeating: logSum)
-                    forEachLane(cols, { storeV((loadV(xr + $0) - shift) * s - l, pr + $0) },
-                                tail: { pr[$0] = (xr[$0] - top) * invT - logSum })
+                    forEachLane(
+                        cols, { storeV((loadV(xr + $0) - shift) * s - l, pr + $0) },
+                        tail: { pr[$0] = (xr[$0] - top) * invT - logSum })
                 }
             }
         }
@@ -167,7 +170,8 @@ extension SIMDKernels {
             t.storage.withUnsafeBufferPointer { tp in
                 dx.storage.withUnsafeMutableBufferPointer { gp in
                     h.storage.withUnsafeMutableBufferPointer { hp in
-                        let grad = SharedPointer(base: gp.baseAddress!), loss = SharedPointer(base: hp.baseAddress!)
+                        let grad = SharedPointer(base: gp.baseAddress!),
+                            loss = SharedPointer(base: hp.baseAddress!)
                         forEachRow(x.rows, cols: cols * 3) { i in
                             let xr = xp.baseAddress! + i * cols, tr = tp.baseAddress! + i * cols
                             let gr = grad.base + i * cols
@@ -211,7 +215,8 @@ extension SIMDKernels {
                         let norm = dot(xr, xr, cols).squareRoot()
                         np[i] = norm
                         let inv = 1 / max(norm, epsilon)
-                        forEachLane(cols, { storeV(loadV(xr + $0) * inv, yr + $0) }, tail: { yr[$0] = xr[$0] * inv })
+                        forEachLane(
+                            cols, { storeV(loadV(xr + $0) * inv, yr + $0) }, tail: { yr[$0] = xr[$0] * inv })
                     }
                 }
             }
@@ -253,7 +258,9 @@ extension SIMDKernels {
                     acc.initialize(from: out.base + lo, count: width)
                     for i in 0..<rows {
                         let xr = xp.baseAddress! + i * cols + lo
-                        forEachLane(width, { storeV(loadV(acc + $0) + loadV(xr + $0), acc + $0) }, tail: { acc[$0] += xr[$0] })
+                        forEachLane(
+                            width, { storeV(loadV(acc + $0) + loadV(xr + $0), acc + $0) },
+                            tail: { acc[$0] += xr[$0] })
                     }
                     (out.base + lo).update(from: acc, count: width)
                 }
@@ -285,7 +292,8 @@ extension SIMDKernels {
     var s0 = FV(), s1 = FV(), s2 = FV(), s3 = FV()
     var j = 0
     while j + 4 * lanes <= n {
-        s0 += loadV(a + j); s1 += loadV(a + j + lanes); s2 += loadV(a + j + 2 * lanes); s3 += loadV(a + j + 3 * lanes)
+        s0 += loadV(a + j); s1 += loadV(a + j + lanes); s2 += loadV(a + j + 2 * lanes);
+        s3 += loadV(a + j + 3 * lanes)
         j += 4 * lanes
     }
     while j + lanes <= n { s0 += loadV(a + j); j += lanes }

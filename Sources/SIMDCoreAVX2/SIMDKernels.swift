@@ -15,27 +15,27 @@ import Foundation
 // same text. `SIMDCore` chooses between the builds at run time.
 
 #if DINO_AVX512 && DINO_ON_AVX2
-/// The 512-bit build's sources compiled for AVX2 (`DINO_ISA=avx512-on-avx2`): checks the
-/// 16-lane logic on CPUs that cannot run AVX-512.
-public enum SIMDKernelsAVX512OnAVX2: KernelSet {}
-typealias SIMDKernels = SIMDKernelsAVX512OnAVX2
-/// The vector of this build: 16 floats (a pair of ymm registers here).
-typealias FV = SIMD16<Float>
-typealias UV = SIMD16<UInt32>
+    /// The 512-bit build's sources compiled for AVX2 (`DINO_ISA=avx512-on-avx2`): checks the
+    /// 16-lane logic on CPUs that cannot run AVX-512.
+    public enum SIMDKernelsAVX512OnAVX2: KernelSet {}
+    typealias SIMDKernels = SIMDKernelsAVX512OnAVX2
+    /// The vector of this build: 16 floats (a pair of ymm registers here).
+    typealias FV = SIMD16<Float>
+    typealias UV = SIMD16<UInt32>
 #elseif DINO_AVX512
-/// The 512-bit build of the SIMD core (chosen by `SIMDCore.SIMDKernels` on AVX-512 CPUs).
-public enum SIMDKernelsAVX512: KernelSet {}
-typealias SIMDKernels = SIMDKernelsAVX512
-/// The vector of this build: 16 floats, one zmm register.
-typealias FV = SIMD16<Float>
-typealias UV = SIMD16<UInt32>
+    /// The 512-bit build of the SIMD core (chosen by `SIMDCore.SIMDKernels` on AVX-512 CPUs).
+    public enum SIMDKernelsAVX512: KernelSet {}
+    typealias SIMDKernels = SIMDKernelsAVX512
+    /// The vector of this build: 16 floats, one zmm register.
+    typealias FV = SIMD16<Float>
+    typealias UV = SIMD16<UInt32>
 #else
-/// The 256-bit build of the SIMD core (x86-64-v3: AVX2 + FMA).
-public enum SIMDKernelsAVX2: KernelSet {}
-typealias SIMDKernels = SIMDKernelsAVX2
-/// The vector of this build: 8 floats, one ymm register.
-typealias FV = SIMD8<Float>
-typealias UV = SIMD8<UInt32>
+    /// The 256-bit build of the SIMD core (x86-64-v3: AVX2 + FMA).
+    public enum SIMDKernelsAVX2: KernelSet {}
+    typealias SIMDKernels = SIMDKernelsAVX2
+    /// The vector of this build: 8 floats, one ymm register.
+    typealias FV = SIMD8<Float>
+    typealias UV = SIMD8<UInt32>
 #endif
 
 /// Floats per vector of this build (8 or 16), a constant the optimiser folds.

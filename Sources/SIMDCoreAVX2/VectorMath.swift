@@ -14,7 +14,7 @@
     let magic = FV(repeating: 12_582_912)  // 1.5·2²³
     let t = magic.addingProduct(v, FV(repeating: 1.442_695_040_888_963_4))
     let n = t - magic
-    var r = v.addingProduct(n, FV(repeating: -0.693_145_751_953_125))   // ln2 high part (exact in Float)
+    var r = v.addingProduct(n, FV(repeating: -0.693_145_751_953_125))  // ln2 high part (exact in Float)
     r = r.addingProduct(n, FV(repeating: -1.428_606_765_330_187_0e-06))  // ln2 low part
     // Degree 7 by Estrin's scheme (pairs, then r², r⁴): three FMA levels instead of Horner's
     // seven dependent ones, which GELU and softmax wait on.
@@ -56,7 +56,7 @@
     let c8 = FV(repeating: 7.037_683_629_2e-2)
     let poly = c01.addingProduct(c23, f2).addingProduct(c45.addingProduct(c67, f2).addingProduct(c8, f4), f4)
     var y = f2 * f * poly
-    y = y.addingProduct(e, FV(repeating: -2.121_944_400_5e-4))     // ln 2 low part
+    y = y.addingProduct(e, FV(repeating: -2.121_944_400_5e-4))  // ln 2 low part
     y = y.addingProduct(f2, FV(repeating: -0.5))
-    return (f + y).addingProduct(e, FV(repeating: 0.693_359_375))   // ln 2 high part (exact)
+    return (f + y).addingProduct(e, FV(repeating: 0.693_359_375))  // ln 2 high part (exact)
 }

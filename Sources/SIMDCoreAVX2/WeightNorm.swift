@@ -17,7 +17,9 @@ extension SIMDKernels {
                         let norm = dot(vr, vr, cols).squareRoot()
                         nb.base[o] = norm
                         let gain = g.storage[o] / norm, gain8 = FV(repeating: gain)
-                        forEachLane(cols, { storeV(loadV(vr + $0) * gain8, wr + $0) }, tail: { wr[$0] = vr[$0] * gain })
+                        forEachLane(
+                            cols, { storeV(loadV(vr + $0) * gain8, wr + $0) },
+                            tail: { wr[$0] = vr[$0] * gain })
                     }
                 }
                 norms.storage = rowNorms
@@ -37,17 +39,23 @@ extension SIMDKernels {
             v.storage.withUnsafeBufferPointer { vp in
                 dV.storage.withUnsafeMutableBufferPointer { dp in
                     projections.withUnsafeMutableBufferPointer { pp in
-                        let out = SharedPointer(base: dp.baseAddress!), proj = SharedPointer(base: pp.baseAddress!)
+                        let out = SharedPointer(base: dp.baseAddress!),
+                            proj = SharedPointer(base: pp.baseAddress!)
                         forEachRow(v.rows, cols: cols) { o in
-                            let vr = vp.baseAddress! + o * cols, gr = gp.baseAddress! + o * cols, dr = out.base + o * cols
+                            let vr = vp.baseAddress! + o * cols, gr = gp.baseAddress! + o * cols,
+                                dr = out.base + o * cols
                             let inv = 1 / norms.storage[o]
-                            let along = dot(vr, gr, cols) * inv            // v̂·dW
+                            let along = dot(vr, gr, cols) * inv  // v̂·dW
                             proj.base[o] = along
                             let gain = g.storage[o] * inv, c = along * inv  // dv = gain·(dW - v·along/‖v‖)
                             let gain8 = FV(repeating: gain), c8 = FV(repeating: -c)
-                            forEachLane(cols, { k in
-                                storeV(loadV(dr + k).addingProduct(gain8, loadV(gr + k).addingProduct(c8, loadV(vr + k))), dr + k)
-                            }, tail: { k in dr[k] += gain * (gr[k] - c * vr[k]) })
+                            forEachLane(
+                                cols,
+                                { k in
+                                    storeV(
+                                        loadV(dr + k).addingProduct(
+                                            gain8, loadV(gr + k).addingProduct(c8, loadV(vr + k))), dr + k)
+                                }, tail: { k in dr[k] += gain * (gr[k] - c * vr[k]) })
                         }
                     }
                 }
@@ -67,16 +75,21 @@ extension SIMDKernels {
             y.storage.withUnsafeBufferPointer { yp in
                 dx.storage.withUnsafeMutableBufferPointer { dp in
                     for r in 0..<y.rows {
-                        let yr = yp.baseAddress! + r * cols, gr = gp.baseAddress! + r * cols, dr = dp.baseAddress! + r * cols
+                        let yr = yp.baseAddress! + r * cols, gr = gp.baseAddress! + r * cols,
+                            dr = dp.baseAddress! + r * cols
                         let norm = norms.storage[r]
                         if norm > epsilon {
                             let along = dot(yr, gr, cols), inv = 1 / norm
                             let a8 = FV(repeating: -along), i8 = FV(repeating: inv)
-                            forEachLane(cols, { k in storeV(loadV(gr + k).addingProduct(a8, loadV(yr + k)) * i8, dr + k) },
-                                        tail: { k in dr[k] = (gr[k] - along * yr[k]) * inv })
+                            forEachLane(
+                                cols,
+                                { k in storeV(loadV(gr + k).addingProduct(a8, loadV(yr + k)) * i8, dr + k) },
+                                tail: { k in dr[k] = (gr[k] - along * yr[k]) * inv })
                         } else {
                             let inv = 1 / epsilon
-                            forEachLane(cols, { k in storeV(loadV(gr + k) * inv, dr + k) }, tail: { k in dr[k] = gr[k] * inv })
+                            forEachLane(
+                                cols, { k in storeV(loadV(gr + k) * inv, dr + k) },
+                                tail: { k in dr[k] = gr[k] * inv })
                         }
                     }
                 }

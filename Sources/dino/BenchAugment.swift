@@ -40,6 +40,11 @@ struct BenchAugment: ParsableCommand {
     var plots: String = "plots/bench"
 
     func run() throws {
-        try forwardingUsageErrors { try AugmentationBenchmark(threads: threads, runs: runs, batch: batch, photoBatch: photoBatch, image: image, fashionMNIST: fashionMNIST, only: only, plots: plots).run() }
+        try forwardingUsageErrors {
+            try AugmentationBenchmark(
+                threads: threads, runs: runs, batch: batch, photoBatch: photoBatch, image: image,
+                fashionMNIST: fashionMNIST, only: only, plots: plots
+            ).run()
+        }
     }
 }

@@ -41,15 +41,24 @@ struct BenchBLAS: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per line instead of the table.")
     var json = false
 
-    @Flag(name: .customLong("keep-openblas-env"), help: ArgumentHelp(
-        "Keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE from the environment (by default they are unset before loading).",
-        discussion: "They force OpenBLAS onto another CPU's kernel (Haswell = AVX2 only); the yardstick is OpenBLAS's own choice."))
+    @Flag(
+        name: .customLong("keep-openblas-env"),
+        help: ArgumentHelp(
+            "Keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE from the environment (by default they are unset before loading).",
+            discussion:
+                "They force OpenBLAS onto another CPU's kernel (Haswell = AVX2 only); the yardstick is OpenBLAS's own choice."
+        ))
     var keepOpenBLASEnvironment = false
 
     @Option(name: .long, help: "Folder for the chart (blas.dat/.gp/.png).")
     var plots: String = "plots/bench"
 
     func run() throws {
-        try forwardingUsageErrors { try BLASComparison(library: library, threads: threads, only: only, runs: runs, rounds: rounds, json: json, keepOpenBLASEnvironment: keepOpenBLASEnvironment, plots: plots).run() }
+        try forwardingUsageErrors {
+            try BLASComparison(
+                library: library, threads: threads, only: only, runs: runs, rounds: rounds, json: json,
+                keepOpenBLASEnvironment: keepOpenBLASEnvironment, plots: plots
+            ).run()
+        }
     }
 }

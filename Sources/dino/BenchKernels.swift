@@ -31,6 +31,10 @@ struct BenchKernels: ParsableCommand {
     var plots: String = "plots/bench"
 
     func run() throws {
-        try forwardingUsageErrors { try KernelsBenchmark(threads: threads, op: op, runs: runs, noReference: noReference, json: json, plots: plots).run() }
+        try forwardingUsageErrors {
+            try KernelsBenchmark(
+                threads: threads, op: op, runs: runs, noReference: noReference, json: json, plots: plots
+            ).run()
+        }
     }
 }

@@ -10,7 +10,9 @@ import SIMDCore
 struct BenchPeak: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "peak",
-        abstract: "Measure this CPU's FMA throughput (GFLOP/s) at 256 and 512 bits, 12 independent chains per thread.")
+        abstract:
+            "Measure this CPU's FMA throughput (GFLOP/s) at 256 and 512 bits, 12 independent chains per thread."
+    )
 
     @Option(name: .long, help: "Thread counts (comma separated).")
     var threads: String = "1,2"

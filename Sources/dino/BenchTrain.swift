@@ -12,8 +12,11 @@ import SIMDCore
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Time full DINO training steps (student fwd+bwd on all crops, teacher fwd, loss, clip, AdamW, EMA, centre).",
-        discussion: "Configs tiny, tiny_p7 and lesson match scripts/anchors/torch_dino_step.py; default is lesson 07's run.")
+        abstract:
+            "Time full DINO training steps (student fwd+bwd on all crops, teacher fwd, loss, clip, AdamW, EMA, centre).",
+        discussion:
+            "Configs tiny, tiny_p7 and lesson match scripts/anchors/torch_dino_step.py; default is lesson 07's run."
+    )
 
     @Option(name: .long, help: "Configs (comma separated): tiny, tiny_p7, lesson, default.")
     var config: String = "tiny,tiny_p7,lesson,default"
@@ -37,6 +40,11 @@ struct BenchTrain: ParsableCommand {
     var plots: String = "plots/bench"
 
     func run() throws {
-        try forwardingUsageErrors { try TrainingStepBenchmark(config: config, threads: threads, steps: steps, warmup: warmup, withData: withData, json: json, plots: plots).run() }
+        try forwardingUsageErrors {
+            try TrainingStepBenchmark(
+                config: config, threads: threads, steps: steps, warmup: warmup, withData: withData,
+                json: json, plots: plots
+            ).run()
+        }
     }
 }

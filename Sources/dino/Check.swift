@@ -19,21 +19,28 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Seed for the random inputs.")
     var seed: UInt64 = 137
 
-    @Option(name: .long, help: ArgumentHelp(
-        "SIMD paths to check (comma separated: avx2, avx512, avx512-on-avx2).",
-        discussion: "Default: DINO_ISA's path if set, else every path this CPU supports."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "SIMD paths to check (comma separated: avx2, avx512, avx512-on-avx2).",
+            discussion: "Default: DINO_ISA's path if set, else every path this CPU supports."))
     var path: String?
 
     func run() throws {
         let threadCounts = try threadList(threads)
-        let cases = ParityCase.all.filter { filter == nil || $0.op.contains(filter!) || $0.name.contains(filter!) }
+        let cases = ParityCase.all.filter {
+            filter == nil || $0.op.contains(filter!) || $0.name.contains(filter!)
+        }
         guard !cases.isEmpty else { throw ValidationError("no parity case matches '\(filter!)'") }
         let paths = try simdPaths(path)
-        print("CPU: \(cpuModel); AVX-512 F/BW/DQ/VL: \(SIMDPath.cpuHasAVX512 ? "yes" : "no"); "
-              + "checking \(paths.map(\.rawValue).joined(separator: ", "))")
+        print(
+            "CPU: \(cpuModel); AVX-512 F/BW/DQ/VL: \(SIMDPath.cpuHasAVX512 ? "yes" : "no"); "
+                + "checking \(paths.map(\.rawValue).joined(separator: ", "))")
         if !SIMDPath.cpuHasAVX512 && path == nil && SIMDPath.requested == nil {
-            print("This CPU cannot run the avx512 path: its sources are checked as avx512-on-avx2 (the same 16-lane "
-                  + "code and 8×32 GEMM tile compiled for AVX2); the zmm instructions themselves are not run here.")
+            print(
+                "This CPU cannot run the avx512 path: its sources are checked as avx512-on-avx2 (the same 16-lane "
+                    + "code and 8×32 GEMM tile compiled for AVX2); the zmm instructions themselves are not run here."
+            )
         }
         var passed = 0, failed = 0
         for p in paths {
@@ -58,8 +65,11 @@ func simdPaths(_ text: String?) throws -> [SIMDPath] {
         return SIMDPath.requested.map { [$0] } ?? SIMDPath.supported
     }
     return try text.split(separator: ",").map { word in
-        guard let p = SIMDPath(rawValue: String(word).trimmingCharacters(in: .whitespaces).lowercased()) else {
-            throw ValidationError("--path \(text): '\(word)' is not one of \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let p = SIMDPath(rawValue: String(word).trimmingCharacters(in: .whitespaces).lowercased())
+        else {
+            throw ValidationError(
+                "--path \(text): '\(word)' is not one of \(SIMDPath.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard SIMDPath.supported.contains(p) else {
             throw ValidationError("--path \(text): this CPU cannot run \(p.rawValue) (no AVX-512 F/BW/DQ/VL)")

@@ -8,9 +8,12 @@ import SIMDCore
 struct DINOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dino",
-        abstract: "DINO (self-distillation with no labels), built by hand: check, benchmark, train, evaluate.",
+        abstract:
+            "DINO (self-distillation with no labels), built by hand: check, benchmark, train, evaluate.",
         version: "dino-by-hand 0.9.0 (checkpoint format dino-by-hand/1)",
-        subcommands: [Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self, Scenes.self])
+        subcommands: [
+            Check.self, Verify.self, Bench.self, Train.self, Eval.self, AttentionCommand.self, Scenes.self,
+        ])
 
     /// One error style for every subcommand: `error: <what and where>` on standard error, then for a
     /// usage mistake the help line to read; exit status 64 for bad flags, 1 for a failed run.
@@ -37,11 +40,15 @@ struct DINOCommand: ParsableCommand {
         let message = self.message(for: error)
         var lines: [String] = []
         if !message.isEmpty { lines.append(message.hasPrefix("error: ") ? message : "error: " + message) }
-        if code == .validationFailure, let line = hint.split(separator: "\n")
-            .last(where: { $0.contains("--help' for more information") }) {
+        if code == .validationFailure,
+            let line = hint.split(separator: "\n")
+                .last(where: { $0.contains("--help' for more information") })
+        {
             lines.append("  " + line.trimmingCharacters(in: .whitespaces))
         }
-        if !lines.isEmpty { FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8)) }
+        if !lines.isEmpty {
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
         Foundation.exit(code.rawValue)
     }
 }
@@ -61,11 +68,17 @@ func threadList(_ text: String) throws -> [Int] {
 
 /// `--threads` shared by every subcommand that runs the SIMD core.
 struct ThreadOptions: ParsableArguments {
-    @Option(name: .long, help: "Threads for the SIMD core (1 to 64; default: the \(Threads.machineCores) cores of this machine).")
+    @Option(
+        name: .long,
+        help:
+            "Threads for the SIMD core (1 to 64; default: the \(Threads.machineCores) cores of this machine)."
+    )
     var threads: Int = Threads.machineCores
 
     func validate() throws {
-        guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64, got \(threads)") }
+        guard (1...64).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and 64, got \(threads)")
+        }
     }
 
     func apply() { Threads.count = threads }

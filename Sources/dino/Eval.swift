@@ -10,13 +10,22 @@ import SIMDCore
 /// same ViT randomly initialised, on the full split.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a checkpoint: weighted k-NN (k = 10, 20, 100, 200; T = 0.07) and a linear probe, with baselines.",
-        discussion: "On a dataset with object masks (scenes, or an idx: folder with t10k-masks-idx3-ubyte.gz) it also reports the Jaccard of the last block's [CLS] attention (60% mass) with the masks, per head, for the model and the random-init ViT.")
+        abstract:
+            "Evaluate a checkpoint: weighted k-NN (k = 10, 20, 100, 200; T = 0.07) and a linear probe, with baselines.",
+        discussion:
+            "On a dataset with object masks (scenes, or an idx: folder with t10k-masks-idx3-ubyte.gz) it also reports the Jaccard of the last block's [CLS] attention (60% mass) with the masks, per head, for the model and the random-init ViT."
+    )
 
-    @Option(name: .long, help: "A teacher .safetensors written by dino train, or a run folder (its latest checkpoint).")
+    @Option(
+        name: .long,
+        help: "A teacher .safetensors written by dino train, or a run folder (its latest checkpoint).")
     var checkpoint: String
 
-    @Option(name: .long, help: "Evaluate on this dataset instead of the run's own (fashion-mnist, scenes, idx:DIR, cifar10:DIR, folder:DIR).")
+    @Option(
+        name: .long,
+        help:
+            "Evaluate on this dataset instead of the run's own (fashion-mnist, scenes, idx:DIR, cifar10:DIR, folder:DIR)."
+    )
     var dataset: String?
 
     @Option(name: .long, help: "Kernel core: reference or simd.")
@@ -40,7 +49,9 @@ struct Eval: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        for (name, value) in [("--train-size", trainSize), ("--test-size", testSize), ("--jaccard-size", jaccardSize)] {
+        for (name, value) in [
+            ("--train-size", trainSize), ("--test-size", testSize), ("--jaccard-size", jaccardSize),
+        ] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }
     }
@@ -49,16 +60,18 @@ struct Eval: ParsableCommand {
         threads.apply()
         do {
             let log: (String) -> Void = { if !json { print($0) } }
-            let report = switch kernels {
-            case .simd:
-                try EvaluationReport.compute(
-                    SIMDKernels.self, checkpoint: checkpoint, dataset: dataset, trainSize: trainSize, testSize: testSize,
-                    jaccardSize: jaccardSize, linear: !noLinear, log: log)
-            case .reference:
-                try EvaluationReport.compute(
-                    ReferenceKernels.self, checkpoint: checkpoint, dataset: dataset, trainSize: trainSize,
-                    testSize: testSize, jaccardSize: jaccardSize, linear: !noLinear, log: log)
-            }
+            let report =
+                switch kernels {
+                case .simd:
+                    try EvaluationReport.compute(
+                        SIMDKernels.self, checkpoint: checkpoint, dataset: dataset, trainSize: trainSize,
+                        testSize: testSize,
+                        jaccardSize: jaccardSize, linear: !noLinear, log: log)
+                case .reference:
+                    try EvaluationReport.compute(
+                        ReferenceKernels.self, checkpoint: checkpoint, dataset: dataset, trainSize: trainSize,
+                        testSize: testSize, jaccardSize: jaccardSize, linear: !noLinear, log: log)
+                }
             print(json ? report.json : report.table)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

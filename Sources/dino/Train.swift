@@ -13,11 +13,16 @@ enum KernelChoice: String, ExpressibleByArgument, CaseIterable {
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a ViT with DINO (default: lesson 07's Fashion-MNIST run).",
-        discussion: "Writes OUT/config.json, OUT/log.jsonl, OUT/epochs.jsonl, OUT/checkpoint/ (every epoch, atomic) and OUT/plots/.")
+        discussion:
+            "Writes OUT/config.json, OUT/log.jsonl, OUT/epochs.jsonl, OUT/checkpoint/ (every epoch, atomic) and OUT/plots/."
+    )
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Preset (\(TrainingConfig.presets.keys.sorted().joined(separator: ", ")); default: default) or a JSON file of settings.",
-        discussion: "A JSON file has the fields of a run's config.json: copy one, edit it, pass its path."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Preset (\(TrainingConfig.presets.keys.sorted().joined(separator: ", ")); default: default) or a JSON file of settings.",
+            discussion: "A JSON file has the fields of a run's config.json: copy one, edit it, pass its path."
+        ))
     var config: String?
 
     @Option(name: .long, help: "Epochs (overrides the preset); fractional allowed, e.g. 4.5.")
@@ -29,22 +34,36 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Use only the first N training images.")
     var limit: Int?
 
-    @Option(name: .long, help: "Dataset: fashion-mnist, scenes[:SIZE[,CLUTTER]], idx:DIR, cifar10:DIR, folder:DIR.")
+    @Option(
+        name: .long,
+        help: "Dataset: fashion-mnist, scenes[:SIZE[,CLUTTER]], idx:DIR, cifar10:DIR, folder:DIR.")
     var dataset: String?
 
     @Option(name: .long, help: "Run folder.")
     var out: String
 
-    @Flag(name: .long, help: "Train the supervised baseline instead: the same backbone and global crops, a linear classifier on the labels (cross-entropy, AdamW).")
+    @Flag(
+        name: .long,
+        help:
+            "Train the supervised baseline instead: the same backbone and global crops, a linear classifier on the labels (cross-entropy, AdamW)."
+    )
     var supervised = false
 
-    @Flag(name: .long, help: "Continue the run in --out from its last checkpoint (or from its beginning if it has none yet).")
+    @Flag(
+        name: .long,
+        help: "Continue the run in --out from its last checkpoint (or from its beginning if it has none yet)."
+    )
     var resume = false
 
-    @Option(name: .long, help: "Also keep the checkpoint of every N-th epoch as OUT/checkpointNNNN (the latest is always kept).")
+    @Option(
+        name: .long,
+        help:
+            "Also keep the checkpoint of every N-th epoch as OUT/checkpointNNNN (the latest is always kept).")
     var saveEvery: Int?
 
-    @Flag(name: .long, help: "Start again in an --out folder that already holds a run, deleting its checkpoint.")
+    @Flag(
+        name: .long, help: "Start again in an --out folder that already holds a run, deleting its checkpoint."
+    )
     var overwrite = false
 
     @Option(name: .long, help: "Kernel core: reference or simd.")
@@ -62,20 +81,27 @@ struct Train: ParsableCommand {
             // A resumed run keeps its own settings: every schedule was laid out for its length, so
             // a different --epochs would not continue the same run.
             guard let saved = try? String(contentsOfFile: out + "/config.json", encoding: .utf8) else {
-                throw ValidationError("--resume: \(out)/config.json cannot be read (is \(out) a run folder written by dino train?)")
+                throw ValidationError(
+                    "--resume: \(out)/config.json cannot be read (is \(out) a run folder written by dino train?)"
+                )
             }
             c = try TrainingConfig.decoded(saved, source: out + "/config.json")
             // Every other setting is the run's own too: refuse rather than silently ignore one.
-            let changed = [("--config", config != nil), ("--batch", batch != nil), ("--limit", limit != nil),
-                           ("--dataset", dataset != nil), ("--seed", seed != nil), ("--supervised", supervised)]
-                .filter(\.1).map(\.0)
+            let changed = [
+                ("--config", config != nil), ("--batch", batch != nil), ("--limit", limit != nil),
+                ("--dataset", dataset != nil), ("--seed", seed != nil), ("--supervised", supervised),
+            ]
+            .filter(\.1).map(\.0)
             if let option = changed.first {
-                throw ValidationError("--resume continues \(out) with the settings in its config.json; \(option) cannot change them. "
-                                      + "Start a new run (a new --out) to train with other settings.")
+                throw ValidationError(
+                    "--resume continues \(out) with the settings in its config.json; \(option) cannot change them. "
+                        + "Start a new run (a new --out) to train with other settings.")
             }
             if let epochs, epochs != c.epochs {
-                throw ValidationError("--resume continues \(out) as it was started, with \(c.epochsText) epochs; "
-                                      + "--epochs \(String(format: "%g", epochs)) would change every schedule. Start a new run instead.")
+                throw ValidationError(
+                    "--resume continues \(out) as it was started, with \(c.epochsText) epochs; "
+                        + "--epochs \(String(format: "%g", epochs)) would change every schedule. Start a new run instead."
+                )
             }
         } else {
             let config = config ?? "default"
@@ -104,7 +130,9 @@ struct Train: ParsableCommand {
         run.resume = resume
         run.overwrite = overwrite
         if let saveEvery {
-            guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1, got \(saveEvery)") }
+            guard saveEvery >= 1 else {
+                throw ValidationError("--save-every must be at least 1, got \(saveEvery)")
+            }
             run.saveEvery = saveEvery
         }
         do {

@@ -15,7 +15,7 @@ struct InvariantTests {
         var rng = SplitMix64(seed: 3)
         let x = rng.uniformTensor([9, 77], -5, 5)
         var p = Tensor(shape: x.shape)
-        K.softmax(x, temperature: 0.04, into: &p)   // logits/τ up to 125: the naive formula overflows
+        K.softmax(x, temperature: 0.04, into: &p)  // logits/τ up to 125: the naive formula overflows
         for i in 0..<p.rows {
             let s = p.row(i).reduce(0.0) { $0 + Double($1) }
             #expect(abs(s - 1) < 1e-5, "row \(i) sums to \(s)")
@@ -32,7 +32,9 @@ struct InvariantTests {
         K.softmax(x, temperature: 0.1, into: &p)
         K.logSoftmax(x, temperature: 0.1, into: &lp)
         for i in 0..<x.count where p.storage[i] > 1e-30 {
-            #expect(abs(Double(lp.storage[i]) - log(Double(p.storage[i]))) < 1e-4 * max(1, abs(Double(lp.storage[i]))))
+            #expect(
+                abs(Double(lp.storage[i]) - log(Double(p.storage[i]))) < 1e-4
+                    * max(1, abs(Double(lp.storage[i]))))
         }
     }
 
@@ -54,7 +56,8 @@ struct InvariantTests {
         #expect(h.storage[2] == 0 && dx.row(2).allSatisfy { $0 == 0 })
         func total(_ x: Tensor) -> Double {
             var h = Tensor(shape: [3]), g = Tensor(shape: x.shape)
-            K.softmaxCrossEntropy(x, temperature: tau, target: t, gradientScale: alpha, loss: &h, gradient: &g)
+            K.softmaxCrossEntropy(
+                x, temperature: tau, target: t, gradientScale: alpha, loss: &h, gradient: &g)
             return h.storage.reduce(0.0) { $0 + Double($1) }
         }
         let step: Float = 1e-2
@@ -64,7 +67,8 @@ struct InvariantTests {
                 up[i, j] += step
                 down[i, j] -= step
                 let numeric = (total(up) - total(down)) / Double(2 * step) * Double(alpha * tau)
-                #expect(abs(numeric - Double(dx[i, j])) < 2e-4, "row \(i) col \(j): \(numeric) vs \(dx[i, j])")
+                #expect(
+                    abs(numeric - Double(dx[i, j])) < 2e-4, "row \(i) col \(j): \(numeric) vs \(dx[i, j])")
             }
         }
     }
@@ -89,7 +93,9 @@ struct InvariantTests {
         K.adamWStep(&p, grad: g, m: &m, v: &v, step: 1, hyper: AdamWHyper(lr: 0.01, weightDecay: 0.1))
         // First step: θ(1 - lr·wd) - lr·g/(|g| + ε) ≈ θ(0.999) - 0.01·sign(g)
         let expected: [Float] = [1 * 0.999 - 0.01, -1 * 0.999 + 0.01, 0.5 * 0.999 - 0.01, 2 * 0.999 + 0.01]
-        for i in 0..<4 { #expect(abs(p.storage[i] - expected[i]) < 1e-6, "element \(i): \(p.storage[i]) vs \(expected[i])") }
+        for i in 0..<4 {
+            #expect(abs(p.storage[i] - expected[i]) < 1e-6, "element \(i): \(p.storage[i]) vs \(expected[i])")
+        }
     }
 
     @Test(arguments: 0..<2)
@@ -98,8 +104,9 @@ struct InvariantTests {
         var rng = SplitMix64(seed: 6)
         let x = rng.uniformTensor([3, 41], -2, 7)
         var y = Tensor(shape: x.shape), mean = Tensor(shape: [3]), rstd = Tensor(shape: [3])
-        K.layerNorm(x, weight: Tensor(shape: [41], repeating: 1), bias: Tensor(shape: [41]), epsilon: 1e-6,
-                    into: &y, mean: &mean, rstd: &rstd)
+        K.layerNorm(
+            x, weight: Tensor(shape: [41], repeating: 1), bias: Tensor(shape: [41]), epsilon: 1e-6,
+            into: &y, mean: &mean, rstd: &rstd)
         for i in 0..<3 {
             let r = y.row(i).map(Double.init)
             let mu = r.reduce(0, +) / 41, variance = r.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / 41
@@ -124,11 +131,13 @@ struct InvariantTests {
     @Test func cosineScheduleFollowsTheOfficialFormula() {
         let s = Schedule.cosine(base: 1e-3, final: 1e-6, epochs: 4, itersPerEpoch: 5, warmupEpochs: 2)
         #expect(s.count == 20)
-        #expect(s[0] == 0)                             // warm-up starts at exactly 0
-        #expect(abs(s[9] - 1e-3) < 1e-15)              // … and ends at base (linspace endpoint)
-        #expect(abs(s[10] - 1e-3) < 1e-15)             // cosine starts at base: base occurs twice
-        #expect(s[19] > 1e-6)                          // divisor L: the final value is never reached
+        #expect(s[0] == 0)  // warm-up starts at exactly 0
+        #expect(abs(s[9] - 1e-3) < 1e-15)  // … and ends at base (linspace endpoint)
+        #expect(abs(s[10] - 1e-3) < 1e-15)  // cosine starts at base: base occurs twice
+        #expect(s[19] > 1e-6)  // divisor L: the final value is never reached
         let t = Schedule.teacherTemperature(warmup: 0.04, final: 0.07, warmupEpochs: 3, epochs: 5)
-        for (value, expected) in zip(t, [0.04, 0.055, 0.07, 0.07, 0.07]) { #expect(abs(value - expected) < 1e-15) }
+        for (value, expected) in zip(t, [0.04, 0.055, 0.07, 0.07, 0.07]) {
+            #expect(abs(value - expected) < 1e-15)
+        }
     }
 }

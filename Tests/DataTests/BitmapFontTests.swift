@@ -20,7 +20,9 @@ import Testing
             #expect(rows != nil, "no glyph for '\(c)'")
             guard let rows else { continue }
             #expect(rows.count == BitmapFont.capHeight + BitmapFont.descent)
-            #expect(rows.allSatisfy { $0 < 1 << BitmapFont.glyphWidth }, "'\(c)' is wider than \(BitmapFont.glyphWidth)")
+            #expect(
+                rows.allSatisfy { $0 < 1 << BitmapFont.glyphWidth },
+                "'\(c)' is wider than \(BitmapFont.glyphWidth)")
             #expect(code == 32 || rows.contains { $0 != 0 }, "'\(c)' is blank")
             #expect(rows != BitmapFont.placeholder, "'\(c)' looks like the placeholder box")
             if let other = seen[rows] { Issue.record("'\(c)' and '\(other)' have the same glyph") }
@@ -56,8 +58,8 @@ import Testing
         #expect(Image.textWidth("A") == 5)
         #expect(Image.textWidth("AB") == 11)
         #expect(Image.textWidth("AB", scale: 2) == 22)
-        #expect(Image.textWidth("ab\nabcd") == 23)          // the longest line
-        #expect(Image.textWidth("τ = 0.04") == 47)          // one character each, Greek or not
+        #expect(Image.textWidth("ab\nabcd") == 23)  // the longest line
+        #expect(Image.textWidth("τ = 0.04") == 47)  // one character each, Greek or not
         #expect(Image.textHeight("A") == 9)
         #expect(Image.textHeight("A\nB", scale: 3) == 60)
         // Drawn text never reaches past textWidth.
@@ -101,7 +103,7 @@ import Testing
 
     @Test func wrappingBreaksAtSpaces() {
         #expect(Image.wrapText("brightness ×1.30", width: 160, scale: 2) == "brightness\n×1.30")
-        #expect(Image.wrapText("flip", width: 10) == "flip")              // one word keeps its line
+        #expect(Image.wrapText("flip", width: 10) == "flip")  // one word keeps its line
         #expect(Image.wrapText("a b c", width: 100) == "a b c")
         #expect(Image.wrapText("head 1\nhead 2", width: 100) == "head 1\nhead 2")
     }
@@ -116,14 +118,24 @@ import Testing
         #expect(out.width > sheet.width && out.height > sheet.height)
         // The picture is pasted unchanged: find its corner by its marked pixel.
         var corner: (Int, Int)?
-        for y in 0..<out.height { for x in 0..<out.width where out[1, y, x] == 0.25 { corner = (x - 9, y - 7) } }
+        for y in 0..<out.height {
+            for x in 0..<out.width where out[1, y, x] == 0.25 { corner = (x - 9, y - 7) }
+        }
         let (x0, y0) = corner!
-        for y in 0..<sheet.height { for x in 0..<sheet.width { #expect(out[0, y0 + y, x0 + x] == sheet[0, y, x]) } }
+        for y in 0..<sheet.height {
+            for x in 0..<sheet.width { #expect(out[0, y0 + y, x0 + x] == sheet[0, y, x]) }
+        }
         // Text lies in the margins only: above, left of and below the picture, never on it.
         var above = 0, left = 0, below = 0
         for y in 0..<out.height {
             for x in 0..<out.width where out[0, y, x] < 0.2 {
-                if y < y0 { above += 1 } else if y >= y0 + sheet.height { below += 1 } else if x < x0 { left += 1 }
+                if y < y0 {
+                    above += 1
+                } else if y >= y0 + sheet.height {
+                    below += 1
+                } else if x < x0 {
+                    left += 1
+                }
             }
         }
         #expect(above > 0 && left > 0 && below > 0)

@@ -18,7 +18,9 @@ struct LessonSmokeTests {
     /// The folder holding the built executables (the same as this test bundle's).
     static let products: URL = {
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("dino").path) {
+        while url.path != "/"
+            && !FileManager.default.fileExists(atPath: url.appendingPathComponent("dino").path)
+        {
             url.deleteLastPathComponent()
         }
         return url
@@ -41,20 +43,25 @@ struct LessonSmokeTests {
     @Test func everyLessonIsWired() {
         #expect(!Self.lessons.isEmpty)
         for lesson in Self.lessons {
-            #expect(FileManager.default.isExecutableFile(atPath: Self.products.appendingPathComponent("lesson\(lesson)").path),
-                    "lesson\(lesson) was not built next to the tests (\(Self.products.path))")
+            #expect(
+                FileManager.default.isExecutableFile(
+                    atPath: Self.products.appendingPathComponent("lesson\(lesson)").path),
+                "lesson\(lesson) was not built next to the tests (\(Self.products.path))")
         }
     }
 
     @Test(arguments: lessons)
     func quickRunHoldsItsClaimsAndWritesCharts(_ lesson: String) throws {
-        let plots = FileManager.default.temporaryDirectory.appendingPathComponent("dino-smoke-\(lesson)-\(UUID().uuidString)")
+        let plots = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-smoke-\(lesson)-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: plots) }
         let (status, output) = try Self.run("lesson\(lesson)", ["--quick", "--plots", plots.path])
         #expect(status == 0, "lesson\(lesson) --quick exited \(status):\n\(output.suffix(3000))")
         #expect(!output.contains("✗"), "a claim failed:\n\(output.suffix(3000))")
         #expect(output.contains("✓"), "lesson\(lesson) made no claims")
-        #expect(output.contains("wrote \(plots.path)/\(lesson)/"), "lesson\(lesson) wrote no chart:\n\(output.suffix(2000))")
+        #expect(
+            output.contains("wrote \(plots.path)/\(lesson)/"),
+            "lesson\(lesson) wrote no chart:\n\(output.suffix(2000))")
         let written = (try? FileManager.default.contentsOfDirectory(atPath: plots.path + "/" + lesson)) ?? []
         #expect(written.contains { $0.hasSuffix(".png") }, "no PNG in \(written)")
     }
@@ -71,23 +78,28 @@ struct LessonSmokeTests {
         let last = output.split(separator: "\n").last ?? ""
         #expect(last.contains(" passed, 0 failed (paths: avx2, avx512-on-avx2"), "\(last)")
         // Every path this CPU runs is checked, and the output says which.
-        #expect(output.contains("— SIMD core, path avx2") && output.contains("— SIMD core, path avx512-on-avx2"))
+        #expect(
+            output.contains("— SIMD core, path avx2") && output.contains("— SIMD core, path avx512-on-avx2"))
     }
 
     /// `dino train --config FILE.json`: a run's config.json, edited, drives a new run; a file that
     /// is not a config is refused with its name.
     @Test func trainAcceptsAnEditedConfigFile() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-config-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let first = dir.appendingPathComponent("first").path
-        let (s1, o1) = try Self.run("dino", ["train", "--config", "smoke", "--limit", "128", "--epochs", "1", "--out", first])
+        let (s1, o1) = try Self.run(
+            "dino", ["train", "--config", "smoke", "--limit", "128", "--epochs", "1", "--out", first])
         #expect(s1 == 0, "\(o1.suffix(2000))")
         let saved = try String(contentsOfFile: first + "/config.json", encoding: .utf8)
         #expect(saved.contains("\"studentTemperature\" : 0.1"))
         let edited = dir.appendingPathComponent("edited.json").path
-        try saved.replacingOccurrences(of: "\"studentTemperature\" : 0.1", with: "\"studentTemperature\" : 0.2")
-            .write(toFile: edited, atomically: true, encoding: .utf8)
+        try saved.replacingOccurrences(
+            of: "\"studentTemperature\" : 0.1", with: "\"studentTemperature\" : 0.2"
+        )
+        .write(toFile: edited, atomically: true, encoding: .utf8)
         let second = dir.appendingPathComponent("second").path
         let (s2, o2) = try Self.run("dino", ["train", "--config", edited, "--out", second])
         #expect(s2 == 0, "\(o2.suffix(2000))")
@@ -96,9 +108,11 @@ struct LessonSmokeTests {
 
         let broken = dir.appendingPathComponent("broken.json").path
         try "{ \"epochs\": ".write(toFile: broken, atomically: true, encoding: .utf8)
-        let (s3, o3) = try Self.run("dino", ["train", "--config", broken, "--out", dir.appendingPathComponent("third").path])
+        let (s3, o3) = try Self.run(
+            "dino", ["train", "--config", broken, "--out", dir.appendingPathComponent("third").path])
         #expect(s3 != 0 && o3.contains("broken.json") && o3.contains("not a training config"), "\(o3)")
-        let (s4, o4) = try Self.run("dino", ["train", "--config", dir.appendingPathComponent("missing.json").path, "--out", second])
+        let (s4, o4) = try Self.run(
+            "dino", ["train", "--config", dir.appendingPathComponent("missing.json").path, "--out", second])
         #expect(s4 != 0 && o4.contains("missing.json"), "\(o4)")
         // A finished run resumed with its own length has nothing left to do; another length
         // would change every schedule, so it is refused (fractional epochs are accepted).
@@ -113,7 +127,9 @@ struct LessonSmokeTests {
     /// `dino eval --json` reports the Jaccard of model and random init for both, also on another
     /// dataset spec, and `dino attention` draws the masks' column.
     @Test func scenesTrainEvalAndAttentionThroughTheCLI() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-scenes-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-scenes-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let scenes = dir + "/scenes"
         let (s1, o1) = try Self.run("dino", ["scenes", "--size", "42", "--clutter", "4", "--out", scenes])
@@ -124,29 +140,50 @@ struct LessonSmokeTests {
         let (s2, o2) = try Self.run("dino", ["scenes", "--size", "42", "--out", scenes])
         #expect(s2 != 0 && o2.contains("already holds"), "\(o2)")
         let dino = dir + "/dino", supervised = dir + "/supervised"
-        let (s3, o3) = try Self.run("dino", ["train", "--config", "smoke", "--dataset", "idx:" + scenes, "--limit", "256",
-                                              "--epochs", "1", "--out", dino])
+        let (s3, o3) = try Self.run(
+            "dino",
+            [
+                "train", "--config", "smoke", "--dataset", "idx:" + scenes, "--limit", "256",
+                "--epochs", "1", "--out", dino,
+            ])
         #expect(s3 == 0 && o3.contains("Jaccard teacher"), "\(o3.suffix(2000))")
-        let (s4, o4) = try Self.run("dino", ["train", "--config", "smoke", "--supervised", "--dataset", "idx:" + scenes,
-                                              "--limit", "256", "--epochs", "2", "--out", supervised])
-        #expect(s4 == 0 && o4.contains("(supervised)") && o4.contains("classifier test accuracy"), "\(o4.suffix(2000))")
+        let (s4, o4) = try Self.run(
+            "dino",
+            [
+                "train", "--config", "smoke", "--supervised", "--dataset", "idx:" + scenes,
+                "--limit", "256", "--epochs", "2", "--out", supervised,
+            ])
+        #expect(
+            s4 == 0 && o4.contains("(supervised)") && o4.contains("classifier test accuracy"),
+            "\(o4.suffix(2000))")
         for run in [dino, supervised] {
-            let (s, o) = try Self.run("dino", ["eval", "--checkpoint", run, "--train-size", "256", "--test-size", "128",
-                                                "--no-linear", "--json"])
+            let (s, o) = try Self.run(
+                "dino",
+                [
+                    "eval", "--checkpoint", run, "--train-size", "256", "--test-size", "128",
+                    "--no-linear", "--json",
+                ])
             #expect(s == 0, "\(o.suffix(2000))")
             let json = try JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Any]
             for part in ["model", "random_init"] {
                 let jaccard = (json?[part] as? [String: Any])?["jaccard"] as? [String: Any]
-                #expect(jaccard?["best"] is Double && (jaccard?["per_head"] as? [Double])?.count == 2, "\(part) in \(o)")
+                #expect(
+                    jaccard?["best"] is Double && (jaccard?["per_head"] as? [Double])?.count == 2,
+                    "\(part) in \(o)")
             }
             #expect((json?["raw_pixels"] as? [String: Any])?["knn"] != nil)
         }
         // Any dataset spec: the same model on scenes made at another size, from the generator itself.
-        let (s5, o5) = try Self.run("dino", ["eval", "--checkpoint", dino, "--dataset", "scenes:35,2", "--train-size", "256",
-                                              "--test-size", "64", "--no-linear"])
+        let (s5, o5) = try Self.run(
+            "dino",
+            [
+                "eval", "--checkpoint", dino, "--dataset", "scenes:35,2", "--train-size", "256",
+                "--test-size", "64", "--no-linear",
+            ])
         #expect(s5 == 0 && o5.contains("scenes:35,2") && o5.contains("Jaccard"), "\(o5.suffix(2000))")
         let picture = dir + "/attention.png"
-        let (s6, o6) = try Self.run("dino", ["attention", "--checkpoint", supervised, "--images", "2", "--output", picture])
+        let (s6, o6) = try Self.run(
+            "dino", ["attention", "--checkpoint", supervised, "--images", "2", "--output", picture])
         #expect(s6 == 0 && FileManager.default.fileExists(atPath: picture), "\(o6)")
         let (s7, o7) = try Self.run("dino", ["eval", "--checkpoint", dino, "--dataset", "scenes:x"])
         #expect(s7 != 0 && o7.contains("scenes:x"), "\(o7)")
@@ -157,7 +194,9 @@ struct LessonSmokeTests {
     /// `--resume` on a folder stopped before its first checkpoint starts it from the beginning;
     /// `--resume` on a folder that is no run says so in one line.
     @Test func runFoldersAreProtected() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-protect-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-protect-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let run = dir + "/run"
         let args = ["train", "--config", "smoke", "--limit", "128", "--epochs", "1", "--out", run]
@@ -166,11 +205,15 @@ struct LessonSmokeTests {
         let teacher = run + "/checkpoint/teacher.safetensors"
         let before = try Data(contentsOf: URL(fileURLWithPath: teacher))
         let (s2, o2) = try Self.run("dino", args + ["--seed", "5"])
-        #expect(s2 != 0 && o2.contains("already holds a run (config smoke, 1 of 1 epochs done)") && o2.contains("--overwrite"), "\(o2)")
+        #expect(
+            s2 != 0 && o2.contains("already holds a run (config smoke, 1 of 1 epochs done)")
+                && o2.contains("--overwrite"), "\(o2)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: teacher)) == before)
         let (s3, o3) = try Self.run("dino", args + ["--seed", "5", "--overwrite", "--save-every", "1"])
         #expect(s3 == 0, "\(o3.suffix(2000))")
-        #expect(FileManager.default.fileExists(atPath: run + "/checkpoint0001/teacher.safetensors"), "\(o3.suffix(1000))")
+        #expect(
+            FileManager.default.fileExists(atPath: run + "/checkpoint0001/teacher.safetensors"),
+            "\(o3.suffix(1000))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: teacher)) != before)
         // Killed before the first checkpoint: only config.json is there.
         try FileManager.default.removeItem(atPath: run + "/checkpoint")
@@ -178,9 +221,13 @@ struct LessonSmokeTests {
         #expect(s4 == 0 && o4.contains("no checkpoint yet"), "\(o4.suffix(2000))")
         #expect(FileManager.default.fileExists(atPath: teacher))
         let (s5, o5) = try Self.run("dino", ["train", "--resume", "--out", dir + "/missing"])
-        #expect(s5 != 0 && o5.contains("missing/config.json cannot be read") && !o5.contains("NSCocoaErrorDomain"), "\(o5)")
+        #expect(
+            s5 != 0 && o5.contains("missing/config.json cannot be read")
+                && !o5.contains("NSCocoaErrorDomain"), "\(o5)")
         // --resume keeps the run's own settings: a flag that would change one is refused, not ignored.
-        for flag in [["--batch", "32"], ["--seed", "3"], ["--supervised"], ["--config", "tiny"], ["--limit", "64"]] {
+        for flag in [
+            ["--batch", "32"], ["--seed", "3"], ["--supervised"], ["--config", "tiny"], ["--limit", "64"],
+        ] {
             let (s, o) = try Self.run("dino", ["train", "--resume", "--out", run] + flag)
             #expect(s == 64 && o.contains("\(flag[0]) cannot change them"), "\(flag): \(o)")
         }
@@ -190,21 +237,31 @@ struct LessonSmokeTests {
     /// that used to be reachable each print `error: ...` (and for usage mistakes the help line
     /// to read), never ArgumentParser's "Error:"/usage block, a Swift trap or a Foundation dump.
     @Test func oneErrorStyleForEveryFailure() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-errors-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-errors-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases: [([String], Int32, String)] = [
             (["train", "--bogus", "--out", dir], 64, "Unknown option '--bogus'"),
             (["train", "--batch", "0", "--out", dir], 64, "--batch must be at least 1, got 0"),
-            (["train", "--config", "smoke", "--epochs", "1e12", "--out", dir], 1, "epochs must be at most 100000"),
-            (["train", "--config", "smoke", "--out", "/dev/null"], 1, "/dev/null: exists and is not a folder"),
+            (
+                ["train", "--config", "smoke", "--epochs", "1e12", "--out", dir], 1,
+                "epochs must be at most 100000"
+            ),
+            (
+                ["train", "--config", "smoke", "--out", "/dev/null"], 1,
+                "/dev/null: exists and is not a folder"
+            ),
             (["eval", "--checkpoint", dir + "/none"], 1, "no such checkpoint file or run folder"),
             (["bench", "kernels", "--op", "nope"], 64, "--op nope: no benchmark matches"),
         ]
         for (arguments, status, words) in cases {
             let (s, o) = try Self.run("dino", arguments)
             #expect(s == status && o.hasPrefix("error: ") && o.contains(words), "\(arguments): \(s) \(o)")
-            #expect(!o.contains("Usage:") && !o.contains("Error:") && !o.contains("Fatal error") && !o.contains("NSCocoa"),
-                    "\(arguments): \(o)")
+            #expect(
+                !o.contains("Usage:") && !o.contains("Error:") && !o.contains("Fatal error")
+                    && !o.contains("NSCocoa"),
+                "\(arguments): \(o)")
             if status == 64 { #expect(o.contains("--help' for more information"), "\(arguments): \(o)") }
         }
     }
@@ -224,7 +281,8 @@ struct LessonSmokeTests {
         let missing = "/nonexistent/libopenblas.so"
         let (s3, o3) = try Self.run("dino", ["bench", "blas", "--library", missing])
         #expect(s3 != 0 && o3.contains(missing) && o3.contains("no such file"), "\(o3)")
-        let notALibrary = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-blas-\(UUID().uuidString).so")
+        let notALibrary = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "not-a-blas-\(UUID().uuidString).so")
         try "plain text".write(to: notALibrary, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: notALibrary) }
         let (s4, o4) = try Self.run("dino", ["bench", "blas", "--library", notALibrary.path])

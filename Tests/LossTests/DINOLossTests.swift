@@ -12,8 +12,9 @@ struct DINOLossTests {
     /// Uniform teacher and student give the collapse signature: loss = ln K.
     @Test func uniformOutputsGiveLogK() {
         var loss = DINOLoss(outDim: 64)
-        let out = loss.evaluate(ReferenceKernels.self, student: Tensor(shape: [4 * 3, 64]), teacher: Tensor(shape: [2 * 3, 64]),
-                                batch: 3, teacherTemperature: 0.04)
+        let out = loss.evaluate(
+            ReferenceKernels.self, student: Tensor(shape: [4 * 3, 64]), teacher: Tensor(shape: [2 * 3, 64]),
+            batch: 3, teacherTemperature: 0.04)
         #expect(abs(Double(out.loss) - log(64.0)) < 1e-5)
         #expect(abs(out.kl) < 1e-5 && abs(out.teacherEntropy - log(64.0)) < 1e-5)
     }
@@ -30,8 +31,10 @@ struct DINOLossTests {
         loss.center = rng.uniformTensor([1, outDim], -0.2, 0.2)
         let frozen = loss
         var probe = frozen
-        let analytic = probe.evaluate(K, student: student, teacher: teacher, batch: batch, teacherTemperature: 0.04,
-                                      updateCenter: false).studentGradient
+        let analytic = probe.evaluate(
+            K, student: student, teacher: teacher, batch: batch, teacherTemperature: 0.04,
+            updateCenter: false
+        ).studentGradient
         // Central differences in Double of the loss recomputed by the reference core (h chosen for Float32
         // logits of size 1: the truncation error h²·L''' ≈ 1e-6 and the rounding error u·L/h ≈ 1e-5).
         let h: Float = 1e-2
@@ -41,8 +44,14 @@ struct DINOLossTests {
             plus.storage[i] += h
             minus.storage[i] -= h
             var a = frozen, b = frozen
-            let lp = a.evaluate(ReferenceKernels.self, student: plus, teacher: teacher, batch: batch, teacherTemperature: 0.04, updateCenter: false).loss
-            let lm = b.evaluate(ReferenceKernels.self, student: minus, teacher: teacher, batch: batch, teacherTemperature: 0.04, updateCenter: false).loss
+            let lp = a.evaluate(
+                ReferenceKernels.self, student: plus, teacher: teacher, batch: batch,
+                teacherTemperature: 0.04, updateCenter: false
+            ).loss
+            let lm = b.evaluate(
+                ReferenceKernels.self, student: minus, teacher: teacher, batch: batch,
+                teacherTemperature: 0.04, updateCenter: false
+            ).loss
             let numeric = (lp - lm) / (2 * h)
             worst = max(worst, abs(numeric - analytic.storage[i]))
         }
@@ -53,8 +62,10 @@ struct DINOLossTests {
     @Test func centreUpdateUsesRawTeacherMean() {
         var loss = DINOLoss(outDim: 3)
         loss.center = Tensor(shape: [1, 3], [1, 2, 3])
-        let teacher = Tensor(shape: [2, 3], [0, 2, 4, 2, 4, 6])   // mean [1, 3, 5]
-        _ = loss.evaluate(ReferenceKernels.self, student: Tensor(shape: [2, 3]), teacher: teacher, batch: 1, teacherTemperature: 0.04)
+        let teacher = Tensor(shape: [2, 3], [0, 2, 4, 2, 4, 6])  // mean [1, 3, 5]
+        _ = loss.evaluate(
+            ReferenceKernels.self, student: Tensor(shape: [2, 3]), teacher: teacher, batch: 1,
+            teacherTemperature: 0.04)
         let expected: [Float] = [1, 2.1, 3.2]
         for k in 0..<3 { #expect(abs(loss.center.storage[k] - expected[k]) < 1e-6) }
     }

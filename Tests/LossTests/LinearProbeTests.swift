@@ -19,11 +19,15 @@ struct LinearProbeTests {
         }
         let (train, trainLabels) = blobs(600), (test, testLabels) = blobs(300)
         let probe = LinearProbe(epochs: 10, batchSize: 64, learningRate: 1e-2)
-        let good = probe.run(SIMDKernels.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels, classes: 3)
+        let good = probe.run(
+            SIMDKernels.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
+            classes: 3)
         #expect(good.top1 > 95, "blobs: \(good.top1)%")
         var shuffled = trainLabels
         shuffled.shuffle(using: &rng)
-        let noise = probe.run(SIMDKernels.self, train: train, trainLabels: shuffled, test: test, testLabels: testLabels, classes: 3)
+        let noise = probe.run(
+            SIMDKernels.self, train: train, trainLabels: shuffled, test: test, testLabels: testLabels,
+            classes: 3)
         // 300 test points, chance 33%: a probe that learned nothing real stays well below 60%.
         #expect(noise.top1 < 60, "shuffled labels: \(noise.top1)%")
     }

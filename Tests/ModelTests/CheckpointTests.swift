@@ -7,7 +7,8 @@ import Testing
 
 /// A fresh temporary folder per test.
 func temporaryFolder(_ name: String) -> String {
-    let path = NSTemporaryDirectory() + "dino-model-tests-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
+    let path =
+        NSTemporaryDirectory() + "dino-model-tests-\(name)-\(ProcessInfo.processInfo.processIdentifier)"
     try? FileManager.default.removeItem(atPath: path)
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
@@ -30,7 +31,8 @@ struct CheckpointTests {
         #expect(read.tensors.map(\.name) == net.parameterNames)
         #expect(read.metadata["epoch"] == "3")
         for (a, b) in zip(read.tensors, net.stateDict) { #expect(a.tensor == b.tensor, "\(a.name)") }
-        var other = try DINONetwork<ReferenceKernels>(backbone: net.backbone.config, head: net.head.config, seed: 99)
+        var other = try DINONetwork<ReferenceKernels>(
+            backbone: net.backbone.config, head: net.head.config, seed: 99)
         #expect(other.stateDict.map(\.tensor) != net.stateDict.map(\.tensor))
         try other.load(from: path)
         #expect(other.stateDict.map(\.tensor) == net.stateDict.map(\.tensor))
@@ -53,7 +55,10 @@ struct CheckpointTests {
         #expect(net.stateDict.allSatisfy { tensors[$0.name] == $0.tensor })
         // A backbone-only dict (the released *_pretrain.pth layout): bare names.
         var backbone = try ViT<ReferenceKernels>(vit, seed: 5)
-        let bare = Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("backbone.") }.map { (String($0.key.dropFirst(9)), $0.value) })
+        let bare = Dictionary(
+            uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix("backbone.") }.map {
+                (String($0.key.dropFirst(9)), $0.value)
+            })
         try backbone.load(bare)
         #expect(backbone.parameters.allSatisfy { tensors["backbone." + $0.name] == $0.value })
     }
@@ -64,14 +69,19 @@ struct CheckpointTests {
         let folder = temporaryFolder("resave")
         try FileManager.default.createDirectory(atPath: folder + "/models", withIntermediateDirectories: true)
         for file in ["vit_forward.json", "vit_forward.safetensors"] {
-            try FileManager.default.copyItem(atPath: goldenDirectory + "/models/" + file, toPath: folder + "/models/" + file)
+            try FileManager.default.copyItem(
+                atPath: goldenDirectory + "/models/" + file, toPath: folder + "/models/" + file)
         }
         let tensors = try Safetensors.readDictionary(folder + "/models/vit_forward.safetensors")
-        var net = try DINONetwork<ReferenceKernels>(backbone: try ViTConfig.inferred(from: tensors, heads: 2),
-                                                    head: try DINOHeadConfig.inferred(from: tensors), seed: 3)
+        var net = try DINONetwork<ReferenceKernels>(
+            backbone: try ViTConfig.inferred(from: tensors, heads: 2),
+            head: try DINOHeadConfig.inferred(from: tensors), seed: 3)
         try net.load(tensors)
-        try net.save(to: folder + "/models/vit_forward.safetensors", metadata: ["source": "golden vit_forward"])
-        #expect(try Safetensors.read(folder + "/models/vit_forward.safetensors").map(\.name) == net.parameterNames)
+        try net.save(
+            to: folder + "/models/vit_forward.safetensors", metadata: ["source": "golden vit_forward"])
+        #expect(
+            try Safetensors.read(folder + "/models/vit_forward.safetensors").map(\.name) == net.parameterNames
+        )
         let r = GoldenRunner.run(ReferenceKernels.self, directory: folder, path: "models/vit_forward")
         #expect(r.passed, "\(r) \(r.problems)")
     }
@@ -89,12 +99,15 @@ struct CheckpointTests {
         dict = Dictionary(uniqueKeysWithValues: net.stateDict.map { ($0.name, $0.tensor) })
         dict["backbone.head.weight"] = Tensor(shape: [3])
         e = checkpointError { try target.load(dict) }
-        #expect(e?.kind == .unexpectedTensor && e?.tensor == "backbone.head.weight", "\(String(describing: e))")
+        #expect(
+            e?.kind == .unexpectedTensor && e?.tensor == "backbone.head.weight", "\(String(describing: e))")
 
         dict = Dictionary(uniqueKeysWithValues: net.stateDict.map { ($0.name, $0.tensor) })
         dict["backbone.blocks.1.attn.qkv.weight"] = Tensor(shape: [24, 9])
         e = checkpointError { try target.load(dict) }
-        #expect(e?.kind == .wrongShape && e?.tensor == "backbone.blocks.1.attn.qkv.weight", "\(String(describing: e))")
+        #expect(
+            e?.kind == .wrongShape && e?.tensor == "backbone.blocks.1.attn.qkv.weight",
+            "\(String(describing: e))")
         #expect(e.map { "\($0)" }?.contains("[24, 9]") == true)
         // A failed load leaves the model as it was.
         #expect(target.stateDict.map(\.tensor) == net.stateDict.map(\.tensor))
@@ -120,7 +133,9 @@ struct CheckpointTests {
 
         // Truncated inside the data: names the tensor whose data runs past the end, and the offset.
         var e = readBytes(Array(bytes.dropLast(10)))
-        #expect(e?.kind == .truncated && e?.tensor == "head.last_layer.weight_v" && e?.offset == bytes.count, "\(String(describing: e))")
+        #expect(
+            e?.kind == .truncated && e?.tensor == "head.last_layer.weight_v" && e?.offset == bytes.count,
+            "\(String(describing: e))")
         // Truncated inside the header, and shorter than the length field.
         e = readBytes(Array(bytes.prefix(8 + n / 2)))
         #expect(e?.kind == .truncated && e?.offset == 8 + n / 2, "\(String(describing: e))")
@@ -133,7 +148,9 @@ struct CheckpointTests {
         #expect(e?.kind == .badHeader && e?.offset == 8, "\(String(describing: e))")
         // A wrong dtype names the tensor.
         let header = String(decoding: bytes[8..<(8 + n)], as: UTF8.self)
-        let f16 = header.replacingOccurrences(of: "\"backbone.pos_embed\":{\"dtype\":\"F32\"", with: "\"backbone.pos_embed\":{\"dtype\":\"F16\"")
+        let f16 = header.replacingOccurrences(
+            of: "\"backbone.pos_embed\":{\"dtype\":\"F32\"", with: "\"backbone.pos_embed\":{\"dtype\":\"F16\""
+        )
         #expect(f16 != header)
         e = readBytes(Array(bytes[0..<8]) + Array(f16.utf8) + Array(bytes[(8 + n)...]))
         #expect(e?.kind == .wrongDType && e?.tensor == "backbone.pos_embed", "\(String(describing: e))")
@@ -152,7 +169,10 @@ struct CheckpointTests {
         try net.save(to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         // A duplicate name is refused before anything is written.
-        #expect(checkpointError { try Safetensors.write([("a", Tensor(shape: [1])), ("a", Tensor(shape: [1]))], to: path) }?.tensor == "a")
+        #expect(
+            checkpointError {
+                try Safetensors.write([("a", Tensor(shape: [1])), ("a", Tensor(shape: [1]))], to: path)
+            }?.tensor == "a")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder)
         #expect(leftovers == ["ckpt.safetensors"])

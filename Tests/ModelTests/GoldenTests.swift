@@ -32,25 +32,31 @@ struct GoldenTests {
     /// a trap: every input of every op case replaced in turn by tensors of the wrong shape, and
     /// every number parameter by 1e300, each run on the SIMD core (a trap would crash the suite).
     @Test func inconsistentCasesGiveErrorsNotTraps() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("golden-bad-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("ops"), withIntermediateDirectories: true)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "golden-bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("ops"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let ops = Self.cases.filter { $0.hasPrefix("ops/") }
         #expect(!ops.isEmpty)
         var variants = 0, refused = 0
         for path in ops {
-            let original = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: goldenDirectory + "/" + path + ".json")))
+            let original = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: goldenDirectory + "/" + path + ".json")))
             guard let json = original as? [String: Any] else { continue }
             var edits: [[String: Any]] = []
             for key in ((json["inputs"] as? [String: Any]) ?? [:]).keys.sorted() {
                 for shape in [[2, 3], [1, 1, 1, 1, 1], [7]] {
                     var copy = json, inputs = json["inputs"] as! [String: Any]
-                    inputs[key] = ["shape": shape, "data": [Double](repeating: 0.5, count: shape.reduce(1, *))]
+                    inputs[key] = [
+                        "shape": shape, "data": [Double](repeating: 0.5, count: shape.reduce(1, *)),
+                    ]
                     copy["inputs"] = inputs
                     edits.append(copy)
                 }
             }
-            for (key, value) in (json["params"] as? [String: Any]) ?? [:] where value is NSNumber && !(value is Bool) {
+            for (key, value) in (json["params"] as? [String: Any]) ?? [:]
+            where value is NSNumber && !(value is Bool) {
                 var copy = json, params = json["params"] as! [String: Any]
                 params[key] = 1e300
                 copy["params"] = params

@@ -37,7 +37,8 @@ func gradientMismatches(
 ) -> (failures: [String], checked: Int) {
     precondition(analytic.count == x.count, "gradient \(analytic.shape) for \(x.shape)")
     var rng = SplitMix64(seed: seed)
-    let positions = count >= x.count ? Array(0..<x.count) : (0..<count).map { _ in Int(rng.next() % UInt64(x.count)) }
+    let positions =
+        count >= x.count ? Array(0..<x.count) : (0..<count).map { _ in Int(rng.next() % UInt64(x.count)) }
     let scale = analytic.storage.reduce(0.0) { max($0, Double(abs($1))) }
     let floor = floorFraction * scale + 1e-7
     var failures: [String] = []
@@ -61,10 +62,14 @@ func checkGradient(
     sourceLocation: SourceLocation = #_sourceLocation, _ loss: (Tensor) -> Double
 ) {
     let (failures, checked) = gradientMismatches(x, analytic: analytic, samples: count, seed: seed, loss)
-    #expect(failures.isEmpty, "\(label): \(failures.prefix(5).joined(separator: "; ")) (\(failures.count) of \(checked))",
-            sourceLocation: sourceLocation)
-    #expect(Stats.maxAbs(analytic) > 0, "\(label): the gradient is identically zero, the check would prove nothing",
-            sourceLocation: sourceLocation)
+    #expect(
+        failures.isEmpty,
+        "\(label): \(failures.prefix(5).joined(separator: "; ")) (\(failures.count) of \(checked))",
+        sourceLocation: sourceLocation)
+    #expect(
+        Stats.maxAbs(analytic) > 0,
+        "\(label): the gradient is identically zero, the check would prove nothing",
+        sourceLocation: sourceLocation)
 }
 
 typealias R = ReferenceKernels
@@ -84,21 +89,27 @@ struct GradientCheckTests {
         let (out, lse) = forward(qkv)
         var dQKV = Tensor(shape: qkv.shape)
         R.attentionBackward(r, qkv: qkv, out: out, logSumExp: lse, heads: heads, scale: scale, into: &dQKV)
-        checkGradient("attention dQKV", qkv, analytic: dQKV, samples: qkv.count) { weightedSum(forward($0).0, r) }
+        checkGradient("attention dQKV", qkv, analytic: dQKV, samples: qkv.count) {
+            weightedSum(forward($0).0, r)
+        }
         // The check has teeth: a gradient 5% off, or with one head's keys and queries swapped, fails.
         var scaled = dQKV
         for i in 0..<scaled.count { scaled.storage[i] *= 1.05 }
-        #expect(!gradientMismatches(qkv, analytic: scaled, samples: qkv.count) { weightedSum(forward($0).0, r) }.failures.isEmpty)
+        #expect(
+            !gradientMismatches(qkv, analytic: scaled, samples: qkv.count) { weightedSum(forward($0).0, r) }
+                .failures.isEmpty)
         var swapped = dQKV
         for row in 0..<(b * n) {
             for d in 0..<(c / heads) { swapped.storage.swapAt(row * 3 * c + d, row * 3 * c + c + d) }
         }
-        #expect(!gradientMismatches(qkv, analytic: swapped, samples: qkv.count) { weightedSum(forward($0).0, r) }.failures.isEmpty)
+        #expect(
+            !gradientMismatches(qkv, analytic: swapped, samples: qkv.count) { weightedSum(forward($0).0, r) }
+                .failures.isEmpty)
     }
 
     @Test func patchEmbedding() {
         var rng = SplitMix64(seed: 2)
-        let images = rng.uniformTensor([2, 3, 9, 13], -1, 1)     // 9×13 with p = 4: the last row/cols are cut
+        let images = rng.uniformTensor([2, 3, 9, 13], -1, 1)  // 9×13 with p = 4: the last row/cols are cut
         let weight = rng.uniformTensor([5, 3, 4, 4], -0.5, 0.5), bias = rng.uniformTensor([5], -1, 1)
         let r = rng.uniformTensor([2, 6, 5], -1, 1)
         func forward(_ w: Tensor, _ bb: Tensor) -> Tensor {
@@ -108,15 +119,20 @@ struct GradientCheckTests {
         }
         var dW = Tensor(shape: weight.shape), dB = Tensor(shape: [5])
         R.patchEmbedBackward(r, images: images, patch: 4, dWeight: &dW, dBias: &dB)
-        checkGradient("patchEmbed dWeight", weight, analytic: dW, samples: 40) { weightedSum(forward($0, bias), r) }
-        checkGradient("patchEmbed dBias", bias, analytic: dB, samples: 5) { weightedSum(forward(weight, $0), r) }
+        checkGradient("patchEmbed dWeight", weight, analytic: dW, samples: 40) {
+            weightedSum(forward($0, bias), r)
+        }
+        checkGradient("patchEmbed dBias", bias, analytic: dB, samples: 5) {
+            weightedSum(forward(weight, $0), r)
+        }
     }
 
     @Test(arguments: [(4, 2, 2), (4, 6, 6), (4, 3, 5), (3, 7, 2)])
     func positionResampling(_ shape: (Int, Int, Int)) {
         let (g, rows, cols) = shape
         var rng = SplitMix64(seed: 3)
-        let table = rng.uniformTensor([1, 1 + g * g, 4], -1, 1), r = rng.uniformTensor([1, 1 + rows * cols, 4], -1, 1)
+        let table = rng.uniformTensor([1, 1 + g * g, 4], -1, 1),
+            r = rng.uniformTensor([1, 1 + rows * cols, 4], -1, 1)
         func forward(_ t: Tensor) -> Tensor {
             var out = Tensor(shape: [1, 1 + rows * cols, 4])
             R.resamplePositionEmbedding(t, sourceGrid: g, rows: rows, cols: cols, into: &out)
@@ -125,12 +141,15 @@ struct GradientCheckTests {
         var dTable = Tensor(shape: table.shape)
         R.resamplePositionEmbeddingBackward(r, sourceGrid: g, rows: rows, cols: cols, into: &dTable)
         // Linear in the table: the difference quotient is exact up to rounding.
-        checkGradient("resample \(g)→\(rows)×\(cols)", table, analytic: dTable, samples: table.count) { weightedSum(forward($0), r) }
+        checkGradient("resample \(g)→\(rows)×\(cols)", table, analytic: dTable, samples: table.count) {
+            weightedSum(forward($0), r)
+        }
     }
 
     @Test func weightNormalisation() {
         var rng = SplitMix64(seed: 4)
-        let v = rng.uniformTensor([6, 5], -1, 1), g = rng.uniformTensor([6, 1], 0.5, 1.5), r = rng.uniformTensor([6, 5], -1, 1)
+        let v = rng.uniformTensor([6, 5], -1, 1), g = rng.uniformTensor([6, 1], 0.5, 1.5),
+            r = rng.uniformTensor([6, 5], -1, 1)
         func forward(_ v: Tensor, _ g: Tensor) -> Tensor {
             var w = Tensor(shape: v.shape), norms = Tensor(shape: [v.rows])
             R.weightNorm(v, g: g, into: &w, norms: &norms)
@@ -160,18 +179,22 @@ struct GradientCheckTests {
 
     @Test func layerNormGeluLinear() {
         var rng = SplitMix64(seed: 6)
-        let x = rng.uniformTensor([3, 9], -2, 2), w = rng.uniformTensor([9], 0.5, 1.5), b = rng.uniformTensor([9], -1, 1)
-        let lw = rng.uniformTensor([4, 9], -1, 1), lb = rng.uniformTensor([4], -1, 1), r = rng.uniformTensor([3, 4], -1, 1)
+        let x = rng.uniformTensor([3, 9], -2, 2), w = rng.uniformTensor([9], 0.5, 1.5),
+            b = rng.uniformTensor([9], -1, 1)
+        let lw = rng.uniformTensor([4, 9], -1, 1), lb = rng.uniformTensor([4], -1, 1),
+            r = rng.uniformTensor([3, 4], -1, 1)
         // L = Σ R ⊙ Linear(GELU(LN(x))): three layers' backwards chained as the ViT chains them.
         func forward(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ lw: Tensor, _ lb: Tensor) -> Double {
-            var y = Tensor(shape: x.shape), m = Tensor(shape: [3]), s = Tensor(shape: [3]), a = Tensor(shape: x.shape)
+            var y = Tensor(shape: x.shape), m = Tensor(shape: [3]), s = Tensor(shape: [3]),
+                a = Tensor(shape: x.shape)
             R.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &y, mean: &m, rstd: &s)
             R.gelu(y, into: &a)
             var out = Tensor(shape: [3, 4])
             Linear<R>.forward(a, weight: lw, bias: lb, into: &out)
             return weightedSum(out, r)
         }
-        var y = Tensor(shape: x.shape), m = Tensor(shape: [3]), s = Tensor(shape: [3]), a = Tensor(shape: x.shape)
+        var y = Tensor(shape: x.shape), m = Tensor(shape: [3]), s = Tensor(shape: [3]),
+            a = Tensor(shape: x.shape)
         R.layerNorm(x, weight: w, bias: b, epsilon: 1e-6, into: &y, mean: &m, rstd: &s)
         R.gelu(y, into: &a)
         var dlw = Tensor(shape: lw.shape), dlb = Tensor(shape: lb.shape), da = Tensor(shape: a.shape)
@@ -191,8 +214,12 @@ struct GradientCheckTests {
 
 /// A tiny ViT + head whose weights are large enough that every parameter matters (attention
 /// clearly non-uniform, LayerNorm gains ≠ 1), like the golden generator's perturbed weights.
-func tinyNetwork<K: KernelSet>(_: K.Type, dropPath: Float = 0, batchNorm: Bool = false, seed: UInt64 = 11) throws -> DINONetwork<K> {
-    let vit = ViTConfig(imageSize: 12, patchSize: 4, channels: 2, dim: 8, depth: 2, heads: 2, mlpRatio: 2, dropPathRate: dropPath)
+func tinyNetwork<K: KernelSet>(
+    _: K.Type, dropPath: Float = 0, batchNorm: Bool = false, seed: UInt64 = 11
+) throws -> DINONetwork<K> {
+    let vit = ViTConfig(
+        imageSize: 12, patchSize: 4, channels: 2, dim: 8, depth: 2, heads: 2, mlpRatio: 2,
+        dropPathRate: dropPath)
     let head = DINOHeadConfig(inDim: 8, outDim: 7, hiddenDim: 12, bottleneckDim: 5, batchNorm: batchNorm)
     var net = try DINONetwork<K>(backbone: vit, head: head, seed: seed)
     var rng = SplitMix64(seed: seed &+ 99)
@@ -214,13 +241,17 @@ struct NetworkGradientTests {
     /// the resampling backward and the grouping of the multi-crop wrapper are both on the path.
     static func crops(_ seed: UInt64) -> [Tensor] {
         var rng = SplitMix64(seed: seed)
-        return [rng.uniformTensor([2, 2, 12, 12], -1, 1), rng.uniformTensor([2, 2, 12, 12], -1, 1),
-                rng.uniformTensor([2, 2, 8, 8], -1, 1)]
+        return [
+            rng.uniformTensor([2, 2, 12, 12], -1, 1), rng.uniformTensor([2, 2, 12, 12], -1, 1),
+            rng.uniformTensor([2, 2, 8, 8], -1, 1),
+        ]
     }
 
     /// (drop path, BatchNorm head): the BN head's statistics couple the 6 rows of the batch, so
     /// every crop's logits depend on every other crop's features.
-    @Test(arguments: [(Float(0), false), (0.3, false), (0, true)]) func everyParameter(dropPath: Float, batchNorm: Bool) throws {
+    @Test(arguments: [(Float(0), false), (0.3, false), (0, true)]) func everyParameter(
+        dropPath: Float, batchNorm: Bool
+    ) throws {
         var net = try tinyNetwork(ReferenceKernels.self, dropPath: dropPath, batchNorm: batchNorm)
         #expect(net.parameterNames.contains("head.mlp.1.weight") == batchNorm)
         let crops = Self.crops(21)
@@ -240,14 +271,20 @@ struct NetworkGradientTests {
         // bias (it shifts every CLS feature, which mlp.0 turns into a per-column constant), have
         // an exactly zero gradient. Central differences of a zero derivative are pure rounding, so
         // these are checked for being zero (relative to the largest gradient) instead.
-        let zeroByBatchNorm: Set<String> = batchNorm ? ["backbone.norm.bias", "head.mlp.0.bias", "head.mlp.3.bias"] : []
+        let zeroByBatchNorm: Set<String> =
+            batchNorm ? ["backbone.norm.bias", "head.mlp.0.bias", "head.mlp.3.bias"] : []
         let largest = params.map { Stats.maxAbs($0.grad) }.max() ?? 0
         for (index, p) in params.enumerated() where p.trainable {
             if zeroByBatchNorm.contains(names[index]) {
-                #expect(Stats.maxAbs(p.grad) <= 1e-5 * largest, "\(names[index]) feeds a BatchNorm: its gradient must vanish, max |g| \(Stats.maxAbs(p.grad))")
+                #expect(
+                    Stats.maxAbs(p.grad) <= 1e-5 * largest,
+                    "\(names[index]) feeds a BatchNorm: its gradient must vanish, max |g| \(Stats.maxAbs(p.grad))"
+                )
                 continue
             }
-            checkGradient(names[index], p.value, analytic: p.grad, samples: min(p.value.count, 6), seed: UInt64(index)) { value in
+            checkGradient(
+                names[index], p.value, analytic: p.grad, samples: min(p.value.count, 6), seed: UInt64(index)
+            ) { value in
                 var probe = base
                 probe.updateParameters { i, _, q in if i == index { q.value = value } }
                 probe.backbone.rng = SplitMix64(seed: maskSeed)

@@ -47,8 +47,12 @@ struct ParityTests {
     /// nothing and notes each call). One test, because the recorder is shared.
     @Test func everyKernelHasAParityCaseAndABenchCase() {
         var parity = Set<KernelOp>(), bench = Set<KernelOp>()
-        for c in ParityCase.all { parity.formUnion(RecordingKernels.recording { _ = c.run(RecordingKernels.self, seed: 1) }) }
-        for c in BenchCase.kernelSuite { bench.formUnion(RecordingKernels.recording { c.prepare(RecordingKernels.self)() }) }
+        for c in ParityCase.all {
+            parity.formUnion(RecordingKernels.recording { _ = c.run(RecordingKernels.self, seed: 1) })
+        }
+        for c in BenchCase.kernelSuite {
+            bench.formUnion(RecordingKernels.recording { c.prepare(RecordingKernels.self)() })
+        }
         let noParity = KernelOp.allCases.filter { !parity.contains($0) }.map(\.rawValue)
         let noBench = KernelOp.allCases.filter { !bench.contains($0) }.map(\.rawValue)
         #expect(noParity.isEmpty, "kernels without a parity case: \(noParity)")
@@ -63,7 +67,8 @@ struct ParityTests {
         let c = compareOutput("C", reference: reference, candidate: wrong, tolerance: .elementwise)
         #expect(!c.passed)
         #expect(c.worstIndex == [1, 2])
-        let shape = compareOutput("C", reference: reference, candidate: reference.reshaped([3, 2]), tolerance: .elementwise)
+        let shape = compareOutput(
+            "C", reference: reference, candidate: reference.reshaped([3, 2]), tolerance: .elementwise)
         #expect(!shape.passed && shape.shapeError != nil)
         var nan = reference
         nan[0, 0] = .nan

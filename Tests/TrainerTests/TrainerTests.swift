@@ -20,7 +20,9 @@ struct TrainerTests {
 
     /// Runs `trainer` until its first epoch ends, checkpoints into `run` and stops there, as a run
     /// killed right after that checkpoint would.
-    static func trainFirstEpochAndStop(_ trainer: inout DINOTrainer<SIMDKernels>, checkpointingInto run: String) throws {
+    static func trainFirstEpochAndStop(
+        _ trainer: inout DINOTrainer<SIMDKernels>, checkpointingInto run: String
+    ) throws {
         struct Stop: Error {}
         do {
             try trainer.run(epochDone: { t, _ in
@@ -36,7 +38,9 @@ struct TrainerTests {
     static var train: Dataset { get throws { try loaded.get() } }
 
     static func folder(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-trainer-\(name)-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-trainer-\(name)-\(UUID().uuidString)"
+        ).path
         return dir
     }
 
@@ -55,7 +59,10 @@ struct TrainerTests {
         let views = try trainer.batch(epoch: 0, iteration: 0, order: order)
         // The same batch again and again: the student must fit its teacher's targets.
         var losses: [Float] = []
-        for i in 0..<12 { losses.append(try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: views).loss) }
+        for i in 0..<12 {
+            losses.append(
+                try trainer.runIteration(epoch: 0, iteration: i % trainer.itersPerEpoch, views: views).loss)
+        }
         #expect(losses.last! < 0.9 * losses.first!, "losses \(losses)")
         #expect(losses.allSatisfy { $0.isFinite })
     }
@@ -68,12 +75,17 @@ struct TrainerTests {
         // Interrupted: 1 epoch, checkpoint, a fresh trainer resumes for the second.
         let run = Self.folder("resume")
         defer { try? FileManager.default.removeItem(atPath: run) }
-        var first = try DINOTrainer<SIMDKernels>(config: { var x = c; x.epochs = 2; return x }(), train: try Self.train, test: nil)
+        var first = try DINOTrainer<SIMDKernels>(
+            config: {
+                var x = c; x.epochs = 2; return x
+            }(), train: try Self.train, test: nil)
         try Self.trainFirstEpochAndStop(&first, checkpointingInto: run)
         let saved = try Checkpoint.load(run: run)
         #expect(saved.epoch == 0)
         #expect(saved.teacher.map(\.name) == first.step.teacher.stateDict.map(\.name))
-        for (a, b) in zip(saved.teacher, first.step.teacher.stateDict) { #expect(a.tensor == b.tensor, "\(a.name) changed on disk") }
+        for (a, b) in zip(saved.teacher, first.step.teacher.stateDict) {
+            #expect(a.tensor == b.tensor, "\(a.name) changed on disk")
+        }
         var resumed = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         try resumed.restore(saved)
         #expect(resumed.startEpoch == 1)
@@ -92,13 +104,16 @@ struct TrainerTests {
         var straight = try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
         #expect(straight.itersPerEpoch == 8 && straight.totalIterations == 12 && straight.epochCount == 2)
         #expect(straight.iterations(inEpoch: 0) == 8 && straight.iterations(inEpoch: 1) == 4)
-        #expect(straight.lrSchedule.count == 12 && straight.wdSchedule.count == 12 && straight.momentumSchedule.count == 12)
+        #expect(
+            straight.lrSchedule.count == 12 && straight.wdSchedule.count == 12
+                && straight.momentumSchedule.count == 12)
         #expect(straight.teacherTemperatures.count == 2)
         try straight.run()
         #expect(straight.steps.map(\.iteration) == Array(0..<12))
         #expect(straight.epochs.map(\.epoch) == [0, 1])
         // The cosine ends at the run's end, not at the end of a whole second epoch.
-        let full = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 2), train: try Self.train, test: nil)
+        let full = try DINOTrainer<SIMDKernels>(
+            config: Self.tinyConfig(epochs: 2), train: try Self.train, test: nil)
         #expect(straight.lrSchedule.last! < full.lrSchedule[11])
         // Resume after the first (whole) epoch reproduces the partial second one.
         let run = Self.folder("fractional")
@@ -113,9 +128,13 @@ struct TrainerTests {
             #expect(a.tensor == b.tensor, "teacher \(a.name) differs after resume")
         }
         // Too short to make one iteration, or not a positive number: clear errors.
-        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0.01), train: try Self.train, test: nil) }
+        #expect(throws: TrainingError.self) {
+            try DINOTrainer<SIMDKernels>(
+                config: Self.tinyConfig(epochs: 0.01), train: try Self.train, test: nil)
+        }
         do {
-            _ = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 0), train: try Self.train, test: nil)
+            _ = try DINOTrainer<SIMDKernels>(
+                config: Self.tinyConfig(epochs: 0), train: try Self.train, test: nil)
             Issue.record("0 epochs was accepted")
         } catch {
             #expect("\(error)".contains("epochs"), "\(error)")
@@ -125,7 +144,8 @@ struct TrainerTests {
     @Test func nonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
         let run = Self.folder("nan")
         defer { try? FileManager.default.removeItem(atPath: run) }
-        var trainer = try DINOTrainer<SIMDKernels>(config: Self.tinyConfig(epochs: 3), train: try Self.train, test: nil)
+        var trainer = try DINOTrainer<SIMDKernels>(
+            config: Self.tinyConfig(epochs: 3), train: try Self.train, test: nil)
         try Self.trainFirstEpochAndStop(&trainer, checkpointingInto: run)
         // Poison the student: a NaN weight makes the next loss NaN.
         trainer.step.student.updateParameters { i, _, p in if i == 0 { p.value.storage[0] = .nan } }
@@ -141,7 +161,8 @@ struct TrainerTests {
         #expect(throws: TrainingError.self) { try Checkpoint.load(run: "/nonexistent/run") }
         let run = Self.folder("corrupt")
         defer { try? FileManager.default.removeItem(atPath: run) }
-        try FileManager.default.createDirectory(atPath: run + "/checkpoint", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: run + "/checkpoint", withIntermediateDirectories: true)
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: run + "/checkpoint/state.json"))
         do {
             _ = try Checkpoint.load(run: run)
@@ -150,14 +171,18 @@ struct TrainerTests {
             #expect("\(error)".contains("state.json"), "\(error)")
         }
         var c = Self.tinyConfig()
-        c.heads = 3                                  // 16 is not divisible by 3
-        #expect(throws: (any Error).self) { try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil) }
+        c.heads = 3  // 16 is not divisible by 3
+        #expect(throws: (any Error).self) {
+            try DINOTrainer<SIMDKernels>(config: c, train: try Self.train, test: nil)
+        }
         var big = Self.tinyConfig()
-        big.batchSize = 1000                         // more than the 256 images
-        #expect(throws: TrainingError.self) { try DINOTrainer<SIMDKernels>(config: big, train: try Self.train, test: nil) }
+        big.batchSize = 1000  // more than the 256 images
+        #expect(throws: TrainingError.self) {
+            try DINOTrainer<SIMDKernels>(config: big, train: try Self.train, test: nil)
+        }
         #expect(throws: (any Error).self) { try TrainingConfig.preset("no-such-config") }
         var blur = Self.tinyConfig()
-        blur.blurSigmaMax = 0.05                     // below the σ range's lower end, 0.1
+        blur.blurSigmaMax = 0.05  // below the σ range's lower end, 0.1
         do {
             _ = try DINOTrainer<SIMDKernels>(config: blur, train: try Self.train, test: nil)
             Issue.record("a blur range ending below 0.1 was accepted")
@@ -172,14 +197,20 @@ struct TrainerTests {
         let cases: [(String, (inout TrainingConfig) -> Void)] = [
             ("patchSize", { $0.patchSize = 0 }), ("heads", { $0.heads = 0 }), ("dim", { $0.dim = -4 }),
             ("trainLimit", { $0.trainLimit = -1 }), ("localCount", { $0.localCount = -2 }),
-            ("outDim", { $0.outDim = 0 }), ("lr", { $0.lr = .nan }), ("dropPathRate", { $0.dropPathRate = 1 }),
+            ("outDim", { $0.outDim = 0 }), ("lr", { $0.lr = .nan }),
+            ("dropPathRate", { $0.dropPathRate = 1 }),
             ("evalsPerEpoch", { $0.evalsPerEpoch = 0 }), ("centerMomentum", { $0.centerMomentum = 2 }),
             // Upper bounds: values that would overflow a size product or a conversion to Int.
             ("epochs", { $0.epochs = 1e12 }), ("warmupEpochs", { $0.warmupEpochs = 1e300 }),
             ("dim", { $0.dim = 1 << 62 }), ("batchSize", { $0.batchSize = 1 << 40 }),
             ("globalScale", { $0.globalScale = [.nan, 1] }), ("localScale", { $0.localScale = [0.4, 0.05] }),
             // Fits every bound but not in memory: about 3 TiB for one step.
-            ("memory", { $0.dim = 4096; $0.depth = 64; $0.heads = 64; $0.batchSize = 4096; $0.outDim = 262_144 }),
+            (
+                "memory",
+                {
+                    $0.dim = 4096; $0.depth = 64; $0.heads = 64; $0.batchSize = 4096; $0.outDim = 262_144
+                }
+            ),
         ]
         for (field, change) in cases {
             var c = Self.tinyConfig()
@@ -195,7 +226,8 @@ struct TrainerTests {
 
     /// Config JSON errors in one line naming the field, without DecodingError's internals.
     @Test func configDecodingErrorsNameTheField() throws {
-        var saved = try JSONSerialization.jsonObject(with: Data(Self.tinyConfig().encoded().utf8)) as! [String: Any]
+        var saved =
+            try JSONSerialization.jsonObject(with: Data(Self.tinyConfig().encoded().utf8)) as! [String: Any]
         saved["epochs"] = "many"
         let wrongType = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
         saved.removeValue(forKey: "epochs")
@@ -203,15 +235,19 @@ struct TrainerTests {
         saved["epochs"] = 2
         saved["dim"] = 1.5
         let fraction = String(decoding: try JSONSerialization.data(withJSONObject: saved), as: UTF8.self)
-        for (text, words) in [(wrongType, "field epochs should be Double"), (missing, "field epochs is missing"),
-                              (fraction, "field dim: 1.5 is not a valid value"),
-                              ("{ \"epochs\": ", "not valid JSON")] {
+        for (text, words) in [
+            (wrongType, "field epochs should be Double"), (missing, "field epochs is missing"),
+            (fraction, "field dim: 1.5 is not a valid value"),
+            ("{ \"epochs\": ", "not valid JSON"),
+        ] {
             do {
                 _ = try TrainingConfig.decoded(text, source: "c.json")
                 Issue.record("accepted: \(text)")
             } catch {
-                #expect("\(error)".contains("c.json") && "\(error)".contains(words) && !"\(error)".contains("CodingKeys"),
-                        "\(error)")
+                #expect(
+                    "\(error)".contains("c.json") && "\(error)".contains(words)
+                        && !"\(error)".contains("CodingKeys"),
+                    "\(error)")
             }
         }
     }
