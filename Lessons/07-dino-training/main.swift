@@ -25,6 +25,10 @@ var lesson = Lesson(
             "--config", "NAME|FILE", "a preset (default, smoke, …) or a training-config JSON",
             default: "default"),
         Knob("--epochs", "E", "epochs to train (the preset's by default)"),
+        Knob("--momentum", "λ", "the teacher's base EMA momentum (the preset's by default)"),
+        Knob("--teacher-temp", "τ", "the teacher temperature after its warm-up (the preset's by default)"),
+        Knob("--warmup-teacher-temp", "τ", "the teacher temperature the warm-up starts from"),
+        Knob("--warmup-teacher-epochs", "E", "epochs of the teacher-temperature warm-up (whole epochs)"),
         Knob("--kernels", "CORE", "simd or reference", default: "simd"),
         Knob("--eval-train", "N", "train images the k-NN memory bank holds (all by default)"),
         Knob("--eval-test", "N", "test images k-NN classifies (all by default)"),
@@ -82,6 +86,21 @@ var config: TrainingConfig
 do { config = try TrainingConfig.preset(presetName) } catch { fail("\(error)") }
 config.seed = lesson.seed
 if let epochs = positiveOption("--epochs") { config.epochs = epochs }
+// The DINO settings a learner most wants to try, without editing a preset.
+if lesson.option("--momentum") != nil {
+    config.teacherMomentum = lesson.double("--momentum", default: config.teacherMomentum, in: 0...1)
+}
+if lesson.option("--teacher-temp") != nil {
+    config.teacherTemperature = lesson.double("--teacher-temp", default: config.teacherTemperature, in: 0.001...10)
+}
+if lesson.option("--warmup-teacher-temp") != nil {
+    config.warmupTeacherTemperature = lesson.double(
+        "--warmup-teacher-temp", default: config.warmupTeacherTemperature, in: 0.001...10)
+}
+if lesson.option("--warmup-teacher-epochs") != nil {
+    config.warmupTeacherTemperatureEpochs = lesson.int(
+        "--warmup-teacher-epochs", default: config.warmupTeacherTemperatureEpochs, in: 0...100_000)
+}
 // The smoke preset with the default run's head, so that --quick exercises the BatchNorm path too.
 if lesson.quick && lesson.option("--config") == nil { config.headBatchNorm = true }
 let runFolder: String
