@@ -83,7 +83,7 @@ func positiveOption(_ flag: String) -> Double? {
 lesson.section("1 · The default configuration, and why it is not ImageNet's")
 let presetName = lesson.option("--config") ?? (lesson.quick ? "smoke" : "default")
 var config: TrainingConfig
-do { config = try TrainingConfig.preset(presetName) } catch { fail("\(error)") }
+do { config = try TrainingConfig.load(presetName) } catch { fail("\(error)") }
 config.seed = lesson.seed
 if let epochs = positiveOption("--epochs") { config.epochs = epochs }
 // The DINO settings a learner most wants to try, without editing a preset.

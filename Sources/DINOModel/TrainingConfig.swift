@@ -350,6 +350,57 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// A preset by name, or a JSON file of settings (see ``decodedPartial(_:source:)``).
+    public static func load(_ presetOrPath: String) throws -> TrainingConfig {
+        if presets[presetOrPath] != nil { return try preset(presetOrPath) }
+        guard presetOrPath.hasSuffix(".json") || presetOrPath.contains("/") else {
+            return try preset(presetOrPath)  // names the presets
+        }
+        guard let text = try? String(contentsOfFile: presetOrPath, encoding: .utf8) else {
+            throw ModelError("\(presetOrPath): cannot read the file")
+        }
+        return try decodedPartial(text, source: presetOrPath)
+    }
+
+    /// A config from a JSON object that may hold any subset of the fields: the rest come from the
+    /// preset its `"name"` names, or from `default`. So `{"teacherTemperature": 0.06}` is the
+    /// default run with a softer teacher. A field that is not a setting is refused by name (a typo
+    /// must not be ignored), with the closest setting suggested.
+    public static func decodedPartial(_ text: String, source: String) throws -> TrainingConfig {
+        guard let given = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+            return try decoded(text, source: source)  // not a JSON object: the strict decoder says why
+        }
+        let baseName = (given["name"] as? String).flatMap { presets[$0] != nil ? $0 : nil } ?? "default"
+        let base = try preset(baseName)
+        guard var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any]
+        else { throw ModelError("\(source): the preset \(baseName) cannot be encoded") }
+        let known = Set(merged.keys).union(["supervised"])
+        for key in given.keys.sorted() where !known.contains(key) {
+            let closest = known.min { editDistance($0, key) < editDistance($1, key) } ?? ""
+            throw ModelError(
+                "\(source): not a training config (field \(key) is not a setting; did you mean \(closest)?)")
+        }
+        for (key, value) in given { merged[key] = value }
+        let data = try JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys])
+        return try decoded(String(decoding: data, as: UTF8.self), source: source)
+    }
+
+    /// Levenshtein distance, for suggesting the setting a typo meant.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
+
     /// The first field of a well-formed JSON object whose value alone makes a default config fail
     /// to decode (nil if the text is not a JSON object or no single field is to blame).
     static func badField(_ text: String) -> (key: String, value: String)? {

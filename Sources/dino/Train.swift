@@ -21,7 +21,9 @@ struct Train: ParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "Preset (\(TrainingConfig.presets.keys.sorted().joined(separator: ", ")); default: default) or a JSON file of settings.",
-            discussion: "A JSON file has the fields of a run's config.json: copy one, edit it, pass its path."
+            discussion:
+                "A JSON file holds any of the fields of a run's config.json (dino train --print-config shows them all); "
+                + "the rest come from the preset its \"name\" names, else from default. A field that is not a setting is refused."
         ))
     var config: String?
 
@@ -40,7 +42,7 @@ struct Train: ParsableCommand {
     var dataset: String?
 
     @Option(name: .long, help: "Run folder.")
-    var out: String
+    var out: String?
 
     @Flag(
         name: .long,
@@ -72,10 +74,18 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Seed (overrides the preset).")
     var seed: UInt64?
 
+    @Flag(name: .long, help: "Print the full training config this command would run (JSON) and stop; needs no --out.")
+    var printConfig = false
+
     @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        if (!printConfig || resume) && out == nil { throw ValidationError("Missing expected argument '--out <out>'") }
+    }
 
     func run() throws {
         threads.apply()
+        let out = self.out ?? ""
         var c: TrainingConfig
         if resume {
             // A resumed run keeps its own settings: every schedule was laid out for its length, so
@@ -105,13 +115,8 @@ struct Train: ParsableCommand {
             }
         } else {
             let config = config ?? "default"
-            if config.hasSuffix(".json") {
-                guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                    throw ValidationError("--config \(config): cannot read the file")
-                }
-                c = try TrainingConfig.decoded(text, source: config)
-            } else {
-                c = try TrainingConfig.preset(config)
+            do { c = try TrainingConfig.load(config) } catch let error as ModelError {
+                throw ValidationError("--config \(error.description)")
             }
             if let batch { c.batchSize = batch }
             if let limit { c.trainLimit = limit }
@@ -123,6 +128,10 @@ struct Train: ParsableCommand {
             }
         }
         if let epochs { c.epochs = epochs }
+        if printConfig {
+            print(try c.encoded())
+            return
+        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 image, got \(limit)") }
         if let batch, batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch)") }
         if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }

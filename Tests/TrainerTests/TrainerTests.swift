@@ -225,6 +225,27 @@ struct TrainerTests {
     }
 
     /// Config JSON errors in one line naming the field, without DecodingError's internals.
+    @Test func partialConfigsFillFromAPreset() throws {
+        let soft = try TrainingConfig.decodedPartial("{\"teacherTemperature\": 0.06}", source: "p.json")
+        let defaults = try TrainingConfig.preset("default")
+        #expect(soft.teacherTemperature == 0.06 && soft.name == "default" && soft.epochs == defaults.epochs)
+        #expect(soft.dim == defaults.dim && soft.outDim == defaults.outDim)
+        let small = try TrainingConfig.decodedPartial("{\"name\": \"smoke\", \"epochs\": 3}", source: "p.json")
+        #expect(small.dim == (try TrainingConfig.preset("smoke")).dim && small.epochs == 3)
+        do {
+            _ = try TrainingConfig.decodedPartial("{\"teacherTemprature\": 0.06}", source: "p.json")
+            Issue.record("a misspelt field was accepted")
+        } catch {
+            #expect("\(error)".contains("p.json") && "\(error)".contains("field teacherTemprature is not a setting")
+                && "\(error)".contains("did you mean teacherTemperature"), "\(error)")
+        }
+        // A partial file still gets the strict decoder's checks on the values it gives.
+        do {
+            _ = try TrainingConfig.decodedPartial("{\"epochs\": \"many\"}", source: "p.json")
+            Issue.record("a wrong type was accepted")
+        } catch { #expect("\(error)".contains("field epochs"), "\(error)") }
+    }
+
     @Test func configDecodingErrorsNameTheField() throws {
         var saved =
             try JSONSerialization.jsonObject(with: Data(Self.tinyConfig().encoded().utf8)) as! [String: Any]
