@@ -31,7 +31,7 @@ let wide: [SwiftSetting] = {
 // from the file system would go stale when a lesson folder is added.
 let lessons = [
     "01-views", "02-temperature", "03-centering", "04-cross-entropy", "05-ema-teacher",
-    "06-vit", "07-dino-training", "08-collapse", "09-emerging-properties",
+    "06-vit", "07-dino-training", "08-collapse", "09-emerging-properties", "10-kernel-ladder",
 ]
 let lessonDependencies: [Target.Dependency] = [
     "DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "Benchmarks", "DINOPlot", "DINOData", "DINOModel",
