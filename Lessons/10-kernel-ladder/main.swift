@@ -6,6 +6,7 @@
 // folder; the engineering report behind the shipped kernels is Walkthroughs/00-kernels.md.
 // Run: swift run -c release lesson10-kernel-ladder   (about 20 s on 2 cores; --quick: 96³ and 64×1024, seconds)
 // Flags: --size N (the matmul is N×N by N×N), --rows R and --cols K (the softmax input), --tau T
+import Benchmarks
 import DINOCore
 import DINOLesson
 import DINOPlot
