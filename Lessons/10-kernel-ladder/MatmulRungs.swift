@@ -26,7 +26,7 @@ func matmulNaive(
     for i in 0..<m {
         for j in 0..<n {
             var sum: Float = 0
-            for p in 0..<k { sum += a[i * k + p] * b[p * n + j] }   // b: stride n, a new line each step
+            for p in 0..<k { sum += a[i * k + p] * b[p * n + j] }  // b: stride n, a new line each step
             c[i * n + j] = sum
         }
     }
@@ -47,7 +47,7 @@ func matmulIKJ(
     _ m: Int, _ k: Int, _ n: Int
 ) {
     for i in 0..<m {
-        let ci = c + i * n                          // row i of C   [n]
+        let ci = c + i * n  // row i of C   [n]
         for j in 0..<n { ci[j] = 0 }
         for p in 0..<k {
             let aip = a[i * k + p], bp = b + p * n  // row p of B   [n]
@@ -111,9 +111,9 @@ func matmulSIMD(
                 let ci = c + i * n
                 for p in pc..<pEnd {
                     let aip = a[i * k + p], bp = b + p * n
-                    let av = SIMD8<Float>(repeating: aip)            // a[i, p] in all 8 lanes
+                    let av = SIMD8<Float>(repeating: aip)  // a[i, p] in all 8 lanes
                     var j = jc
-                    while j + 16 <= jEnd {                            // two vectors per step
+                    while j + 16 <= jEnd {  // two vectors per step
                         store8(load8(ci + j).addingProduct(av, load8(bp + j)), ci + j)
                         store8(load8(ci + j + 8).addingProduct(av, load8(bp + j + 8)), ci + j + 8)
                         j += 16
@@ -122,7 +122,7 @@ func matmulSIMD(
                         store8(load8(ci + j).addingProduct(av, load8(bp + j)), ci + j)
                         j += 8
                     }
-                    while j < jEnd { ci[j] = ci[j].addingProduct(aip, bp[j]); j += 1 }   // ragged tail
+                    while j < jEnd { ci[j] = ci[j].addingProduct(aip, bp[j]); j += 1 }  // ragged tail
                 }
             }
         }
@@ -153,13 +153,16 @@ func matmulRegisterTile(
             let jEnd = min(jc + blockedNC, nFull)
             for i in stride(from: 0, to: mFull, by: 6) {
                 for j in stride(from: jc, to: jEnd, by: 16) {
-                    tile6x16(kc, a + i * k + pc, lda: k, b + pc * n + j, ldb: n, c + i * n + j, ldc: n, add: !first)
+                    tile6x16(
+                        kc, a + i * k + pc, lda: k, b + pc * n + j, ldb: n, c + i * n + j, ldc: n, add: !first
+                    )
                 }
             }
         }
         // The edges: rows mFull..<m (all columns) and columns nFull..<n (full rows), plain loops.
         edgeUpdate(a, b, c, rows: mFull..<m, cols: 0..<n, depths: pc..<(pc + kc), k: k, n: n, first: first)
-        edgeUpdate(a, b, c, rows: 0..<mFull, cols: nFull..<n, depths: pc..<(pc + kc), k: k, n: n, first: first)
+        edgeUpdate(
+            a, b, c, rows: 0..<mFull, cols: nFull..<n, depths: pc..<(pc + kc), k: k, n: n, first: first)
     }
 }
 
@@ -179,7 +182,7 @@ func tile6x16(
     let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
     var bp = b
     for p in 0..<kc {
-        let b0 = load8(bp), b1 = load8(bp + 8)                    // 16 columns of B's row p
+        let b0 = load8(bp), b1 = load8(bp + 8)  // 16 columns of B's row p
         var x = SIMD8<Float>(repeating: a0[p])
         c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
         x = SIMD8<Float>(repeating: a1[p])
@@ -201,7 +204,8 @@ func tile6x16(
 @inline(__always)
 func writeTile(
     _ c: UnsafeMutablePointer<Float>, ldc: Int, add: Bool, _ r0: (SIMD8<Float>, SIMD8<Float>),
-    _ r1: (SIMD8<Float>, SIMD8<Float>), _ r2: (SIMD8<Float>, SIMD8<Float>), _ r3: (SIMD8<Float>, SIMD8<Float>),
+    _ r1: (SIMD8<Float>, SIMD8<Float>), _ r2: (SIMD8<Float>, SIMD8<Float>),
+    _ r3: (SIMD8<Float>, SIMD8<Float>),
     _ r4: (SIMD8<Float>, SIMD8<Float>), _ r5: (SIMD8<Float>, SIMD8<Float>)
 ) {
     @inline(__always) func put(_ r: Int, _ row: (SIMD8<Float>, SIMD8<Float>)) {
@@ -253,9 +257,9 @@ func matmulPacked(
     _ m: Int, _ k: Int, _ n: Int
 ) {
     let kcMax = min(tileKC, k), ncMax = min(packedNC, (n + 15) / 16 * 16)
-    let bPack = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * ncMax)   // [nc/16][kc][16]
-    let aPack = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * 6)       // [kc][6]
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)        // one tile, for edges
+    let bPack = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * ncMax)  // [nc/16][kc][16]
+    let aPack = UnsafeMutablePointer<Float>.allocate(capacity: kcMax * 6)  // [kc][6]
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 16)  // one tile, for edges
     defer { bPack.deallocate(); aPack.deallocate(); scratch.deallocate() }
     for pc in stride(from: 0, to: k, by: tileKC) {
         let kc = min(tileKC, k - pc), first = pc == 0
@@ -288,7 +292,10 @@ func matmulPacked(
 
 /// Copies `B[rows, cols]` into panels of 16 columns, depth-major: panel q, depth p is
 /// `dst[q·16·kc + p·16 ..< +16]`. Columns past the block's end are zero.
-func packB(_ b: UnsafePointer<Float>, n: Int, rows: Range<Int>, cols: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+func packB(
+    _ b: UnsafePointer<Float>, n: Int, rows: Range<Int>, cols: Range<Int>,
+    into dst: UnsafeMutablePointer<Float>
+) {
     let kc = rows.count
     for (p, row) in rows.enumerated() {
         let src = b + row * n
@@ -306,7 +313,10 @@ func packB(_ b: UnsafePointer<Float>, n: Int, rows: Range<Int>, cols: Range<Int>
 
 /// Copies `A[rows, depths]` (up to 6 rows) into one panel, depth-major: depth p is
 /// `dst[6p ..< 6p + 6]`. Rows past the end are zero.
-func packA(_ a: UnsafePointer<Float>, k: Int, rows: Range<Int>, depths: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+func packA(
+    _ a: UnsafePointer<Float>, k: Int, rows: Range<Int>, depths: Range<Int>,
+    into dst: UnsafeMutablePointer<Float>
+) {
     for r in 0..<6 {
         let i = rows.lowerBound + r
         if i < rows.upperBound {

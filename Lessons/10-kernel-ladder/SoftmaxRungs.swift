@@ -6,7 +6,8 @@ import Foundation
 
 /// A softmax rung: `p = softmax(x / temperature)` row by row, `x` and `p` both `rows × cols`.
 typealias SoftmaxRung = (
-    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ temperature: Float
+    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int,
+    _ temperature: Float
 ) -> Void
 
 // MARK: Rung 1 · naive: three passes, Foundation's exp, three divisions per element
@@ -16,7 +17,8 @@ typealias SoftmaxRung = (
 /// and a function call) and three divisions (x/τ twice, e/Σ once; a division takes 3-5 cycles
 /// even when its neighbours are independent, a multiplication half a cycle).
 func softmaxNaive(
-    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ temperature: Float
+    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int,
+    _ temperature: Float
 ) {
     for i in 0..<rows {
         let xr = x + i * cols, pr = p + i * cols
@@ -44,7 +46,8 @@ func softmaxNaive(
 /// exp per element: the right trade on a GPU whose softmax waits on memory, the wrong one here,
 /// where a row of 4096 floats is 16 KiB and stays in the 32 KiB L1 for all three loops.)
 func softmaxFused(
-    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ temperature: Float
+    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int,
+    _ temperature: Float
 ) {
     let invT = 1 / temperature
     for i in 0..<rows {
@@ -73,7 +76,8 @@ func softmaxFused(
 /// vector: lanes past the row's end hold -∞, whose exp is exactly 0, so they add nothing to the
 /// sum and are never stored.
 func softmaxSIMD(
-    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int, _ temperature: Float
+    _ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int,
+    _ temperature: Float
 ) {
     let invT = SIMD8<Float>(repeating: 1 / temperature)
     let full = cols / 8 * 8, rest = cols - full
@@ -132,14 +136,14 @@ func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let lo = SIMD8<Float>(repeating: -87.33), hi = SIMD8<Float>(repeating: 88.37)
     var v = x.replacing(with: lo, where: x .< lo)
     v = v.replacing(with: hi, where: v .> hi)
-    let magic = SIMD8<Float>(repeating: 12_582_912)                    // 1.5·2²³
-    let t = magic.addingProduct(v, SIMD8<Float>(repeating: 1.442_695_040_888_963_4))   // x·log2(e) + magic
+    let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5·2²³
+    let t = magic.addingProduct(v, SIMD8<Float>(repeating: 1.442_695_040_888_963_4))  // x·log2(e) + magic
     let n = t - magic
-    var r = v.addingProduct(n, SIMD8<Float>(repeating: -0.693_145_751_953_125))       // - n·ln2_hi (exact)
-    r = r.addingProduct(n, SIMD8<Float>(repeating: -1.428_606_765_330_187e-06))        // - n·ln2_lo
+    var r = v.addingProduct(n, SIMD8<Float>(repeating: -0.693_145_751_953_125))  // - n·ln2_hi (exact)
+    r = r.addingProduct(n, SIMD8<Float>(repeating: -1.428_606_765_330_187e-06))  // - n·ln2_lo
     // Horner: e^r ≈ 1 + r(1 + r(1/2 + r(1/6 + r(1/24 + r(1/120 + r(1/720 + r/5040)))))).
     @inline(__always) func step(_ e: SIMD8<Float>, _ c: Float) -> SIMD8<Float> {
-        SIMD8<Float>(repeating: c).addingProduct(e, r)                  // c + e·r, one FMA
+        SIMD8<Float>(repeating: c).addingProduct(e, r)  // c + e·r, one FMA
     }
     var e = step(SIMD8<Float>(repeating: 1.0 / 5040), 1.0 / 720)
     e = step(e, 1.0 / 120)
