@@ -4,7 +4,7 @@
 // the same way; every rung run, timed (median after a warm-up), checked against the reference and set
 // against this CPU's measured FMA peak. The rungs are MatmulRungs.swift and SoftmaxRungs.swift in this
 // folder; the engineering report behind the shipped kernels is Walkthroughs/00-kernels.md.
-// Run: swift run -c release lesson10-kernel-ladder   (about 20 s on 2 cores; --quick: 96³ and 64×1024, seconds)
+// Run: swift run -c release lesson10-kernel-ladder   (about 10-20 s on 2 cores; --quick: 96³ and 64×1024, under a second)
 // Flags: --size N (the matmul is N×N by N×N), --rows R and --cols K (the softmax input), --tau T
 import Benchmarks
 import DINOCore
