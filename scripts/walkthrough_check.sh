@@ -13,7 +13,7 @@
 # `DINO_ISA=avx2` (the pasted runs used 2 threads and the 8-float SIMD code; a 512-bit CPU would
 # round differently), charts into a temporary folder and run folders under it. Before comparing,
 # both sides are masked: durations (`3.4 s`, `8:46`, `512 img/s`, `12.3 ms`, `81.2 GFLOP/s`) and
-# speed-ups become `#`, trailing blanks are dropped, lines matching the marker's `timed:` pattern are compared by their first word only,
+# speed-ups become `#`, runs of blanks count as one (a wider number shifts its columns), lines matching the marker's `timed:` pattern are compared by their first word only,
 # and the temporary folder is written as the repository's `plots`/`runs`.
 #
 # --update rewrites each pasted block with the new output (real output, timings included).
@@ -38,7 +38,7 @@ mask() {   # $1 = timed-line pattern (may be empty)
   sed -E -e 's/[0-9]+(\.[0-9]+)? ?(s|ms|µs|min|minutes)\b/# \2/g' \
          -e 's/\b[0-9]+:[0-9]{2}(:[0-9]{2})?\b/#:##/g' \
          -e 's/[0-9][0-9.,]* ?(img\/s|images\/s|crops\/s|GFLOP\/s|GB\/s|it\/s)/# \1/g' \
-         -e 's/(speed-?up:?) [0-9][0-9.]*×?/\1 #/g' -e 's/[[:space:]]+$//' |
+         -e 's/(speed-?up:?) [0-9][0-9.]*×?/\1 #/g' -e 's/[[:space:]]+$//' -e 's/ +/ /g' |
   if [ -n "$1" ]; then awk -v re="$1" '{ if ($0 ~ re) print "(timed) " $1; else print }'; else cat; fi
 }
 
