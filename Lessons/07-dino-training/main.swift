@@ -39,18 +39,6 @@ var lesson = Lesson(
     ])
 
 func fail(_ message: String) -> Never { lessonFail(message) }
-func intOption(_ flag: String) -> Int? {
-    guard let text = lesson.option(flag) else { return nil }
-    guard let n = Int(text), n >= 1 else { fail("\(flag) needs a whole number ≥ 1, got '\(text)'") }
-    return n
-}
-func positiveOption(_ flag: String) -> Double? {
-    guard let text = lesson.option(flag) else { return nil }
-    guard let x = Double(text), x > 0, x.isFinite else {
-        fail("\(flag) needs a positive number, got '\(text)'")
-    }
-    return x
-}
 
 // MARK: 1 · The default configuration, and why it is not ImageNet's
 // `TrainingConfig.preset("default")` is what `dino train` runs without flags. It keeps every
@@ -85,22 +73,17 @@ let presetName = lesson.option("--config") ?? (lesson.quick ? "smoke" : "default
 var config: TrainingConfig
 do { config = try TrainingConfig.load(presetName) } catch { fail("\(error)") }
 config.seed = lesson.seed
-if let epochs = positiveOption("--epochs") { config.epochs = epochs }
+if let epochs = lesson.double("--epochs", in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude) {
+    config.epochs = epochs
+}
 // The DINO settings a learner most wants to try, without editing a preset.
-if lesson.option("--momentum") != nil {
-    config.teacherMomentum = lesson.double("--momentum", default: config.teacherMomentum, in: 0...1)
-}
-if lesson.option("--teacher-temp") != nil {
-    config.teacherTemperature = lesson.double("--teacher-temp", default: config.teacherTemperature, in: 0.001...10)
-}
-if lesson.option("--warmup-teacher-temp") != nil {
-    config.warmupTeacherTemperature = lesson.double(
-        "--warmup-teacher-temp", default: config.warmupTeacherTemperature, in: 0.001...10)
-}
-if lesson.option("--warmup-teacher-epochs") != nil {
-    config.warmupTeacherTemperatureEpochs = lesson.int(
-        "--warmup-teacher-epochs", default: config.warmupTeacherTemperatureEpochs, in: 0...100_000)
-}
+config.teacherMomentum = lesson.double("--momentum", default: config.teacherMomentum, in: 0...1)
+config.teacherTemperature = lesson.double(
+    "--teacher-temp", default: config.teacherTemperature, in: 0.001...10)
+config.warmupTeacherTemperature = lesson.double(
+    "--warmup-teacher-temp", default: config.warmupTeacherTemperature, in: 0.001...10)
+config.warmupTeacherTemperatureEpochs = lesson.int(
+    "--warmup-teacher-epochs", default: config.warmupTeacherTemperatureEpochs, in: 0...100_000)
 // The smoke preset with the default run's head, so that --quick exercises the BatchNorm path too.
 if lesson.quick && lesson.option("--config") == nil { config.headBatchNorm = true }
 let runFolder: String
@@ -321,8 +304,8 @@ do {
 // ViT with its initial (random) weights, the exact starting point of the run. DINO has to beat
 // the second by a wide margin to have learned anything; the first is the harder bar on 28-px images.
 lesson.section("5 · Evaluate like dino eval: weighted k-NN against two baselines")
-let evalTrain = intOption("--eval-train") ?? (lesson.quick ? 512 : nil)
-let evalTest = intOption("--eval-test") ?? (lesson.quick ? 256 : nil)
+let evalTrain = lesson.int("--eval-train", in: 1...Int.max) ?? (lesson.quick ? 512 : nil)
+let evalTest = lesson.int("--eval-test", in: 1...Int.max) ?? (lesson.quick ? 256 : nil)
 let fullSplit = evalTrain == nil && evalTest == nil
 let evalStart = Date()
 let report: EvaluationReport

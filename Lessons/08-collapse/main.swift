@@ -31,11 +31,6 @@ func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     exit(1)
 }
-func intOption(_ flag: String) -> Int? {
-    guard let text = lesson.option(flag) else { return nil }
-    guard let n = Int(text), n >= 1 else { fail("\(flag) needs a whole number ≥ 1, got '\(text)'") }
-    return n
-}
 func mean(_ xs: ArraySlice<Double>) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
 /// Mean of the last 10% of a trace: the end state without single-batch noise.
 func tail(_ xs: [Double]) -> Double { mean(xs.suffix(max(1, xs.count / 10))) }
@@ -62,8 +57,8 @@ var base: TrainingConfig
 let presetName = lesson.option("--preset") ?? "smoke"
 do { base = try TrainingConfig.preset(presetName) } catch { fail("\(error)") }
 base.seed = lesson.seed
-base.trainLimit = intOption("--images") ?? (lesson.quick ? 1024 : 16_000)
-let epochs = intOption("--epochs") ?? (lesson.quick ? 3 : 4)
+base.trainLimit = lesson.int("--images", in: 1...Int.max) ?? (lesson.quick ? 1024 : 16_000)
+let epochs = lesson.int("--epochs", in: 1...Int.max) ?? (lesson.quick ? 3 : 4)
 base.epochs = Double(epochs)
 base.knnEvery = epochs  // one k-NN check, after the last epoch
 base.knnTrainSize = base.trainLimit!

@@ -34,18 +34,6 @@ var lesson = Lesson(
     ])
 
 func fail(_ message: String) -> Never { lessonFail(message) }
-func number(_ flag: String, in range: ClosedRange<Double>) -> Double? {
-    guard let text = lesson.option(flag) else { return nil }
-    guard let x = Double(text), range.contains(x) else {
-        fail("\(flag) needs a number in \(range), got '\(text)'")
-    }
-    return x
-}
-func count(_ flag: String) -> Int? {
-    guard let text = lesson.option(flag) else { return nil }
-    guard let n = Int(text), n >= 1 else { fail("\(flag) needs a whole number ≥ 1, got '\(text)'") }
-    return n
-}
 func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }
 let resume: Bool
 switch lesson.option("--resume") ?? "no" {
@@ -82,13 +70,13 @@ if lesson.quick {
     shrink(&supervisedConfig, epochs: 2)
     config.evalsPerEpoch = 2
 }
-if let e = number("--epochs", in: 0.01...1000) {
+if let e = lesson.double("--epochs", in: 0.01...1000) {
     config.epochs = e; config.warmupEpochs = 0.1 * e; config.freezeLastLayerEpochs = 0.05 * e
 }
-if let e = number("--supervised-epochs", in: 0.01...1000) {
+if let e = lesson.double("--supervised-epochs", in: 0.01...1000) {
     supervisedConfig.epochs = e; supervisedConfig.warmupEpochs = 0.1 * e
 }
-if let m = number("--momentum", in: 0...1) { config.teacherMomentum = m }
+if let m = lesson.double("--momentum", in: 0...1) { config.teacherMomentum = m }
 let runRoot =
     lesson.option("--run")
     ?? (lesson.quick
@@ -192,8 +180,8 @@ print(
 // so its 60%-mass region is a scatter of about 60% of the canvas, and its Jaccard with a 12%
 // object stays low.
 lesson.section("2 · Before any training: what pixels and random weights see")
-let evalTrain = count("--eval-train") ?? (lesson.quick ? 1024 : nil)
-let evalTest = count("--eval-test") ?? (lesson.quick ? 256 : nil)
+let evalTrain = lesson.int("--eval-train", in: 1...Int.max) ?? (lesson.quick ? 1024 : nil)
+let evalTest = lesson.int("--eval-test", in: 1...Int.max) ?? (lesson.quick ? 256 : nil)
 let nBank = min(evalTrain ?? bank.count, bank.count), nTest = min(evalTest ?? test.count, test.count)
 var vit = config.vit
 vit.channels = 1

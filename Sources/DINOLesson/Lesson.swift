@@ -188,20 +188,35 @@ public struct Lesson {
     /// A knob's value as a number in `range`, `fallback` when not given; anything else stops the
     /// lesson naming the flag.
     public func double(_ flag: String, default fallback: Double, in range: ClosedRange<Double>) -> Double {
-        guard let text = option(flag) else { return fallback }
+        double(flag, in: range) ?? fallback
+    }
+
+    /// A knob's value as a number in `range`, nil when not given.
+    public func double(_ flag: String, in range: ClosedRange<Double>) -> Double? {
+        guard let text = option(flag) else { return nil }
         guard let x = Double(text), x.isFinite, range.contains(x) else {
-            Lesson.usage(
-                "\(flag) needs a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            let what =
+                range == Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude
+                ? "a positive number" : "a number from \(range.lowerBound) to \(range.upperBound)"
+            Lesson.usage("\(flag) needs \(what), got '\(text)'")
         }
         return x
     }
 
     /// A knob's value as a whole number in `range`, `fallback` when not given.
     public func int(_ flag: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
-        guard let text = option(flag) else { return fallback }
+        int(flag, in: range) ?? fallback
+    }
+
+    /// A knob's value as a whole number in `range`, nil when not given.
+    public func int(_ flag: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = option(flag) else { return nil }
         guard let n = Int(text), range.contains(n) else {
-            Lesson.usage(
-                "\(flag) needs a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+            let what =
+                range.upperBound == Int.max
+                ? "a whole number ≥ \(range.lowerBound)"
+                : "a whole number from \(range.lowerBound) to \(range.upperBound)"
+            Lesson.usage("\(flag) needs \(what), got '\(text)'")
         }
         return n
     }
