@@ -2,7 +2,7 @@
 # edit and re-run: gnuplot blas.gp (from this folder)
 set terminal pngcairo size 1500,700 noenhanced font "Sans,10"
 set output "blas.png"
-set title "SIMD core matmul / OpenBLAS 0.3.31.188.0, Haswell kernel, same process, interleaved (AMD EPYC)"
+set title "SIMD core matmul / OpenBLAS 0.3.31.188.0, SkylakeX kernel, same process, interleaved (AMD EPYC)"
 set grid ytics
 set style fill solid 0.7
 set key top right
