@@ -101,12 +101,17 @@ final class HeadStore {
 ///
 /// Parameters in state-dict order: `mlp.{0,2,4}.{weight,bias}` (with BatchNorm `mlp.{0,3,6}` and
 /// `mlp.{1,4}.{weight,bias}` for the norms), `last_layer.weight_g [K, 1]`, `last_layer.weight_v
-/// [K, bottleneck]`. BatchNorm always uses the batch's statistics (DINO never puts the head in
-/// eval mode), so no running statistics are kept or saved. Without the L2 bottleneck a 3-layer head collapses
+/// [K, bottleneck]`. BatchNorm normalises with the batch's statistics (DINO never puts the head
+/// in eval mode) and, like `nn.BatchNorm1d` in train mode, keeps running statistics beside them
+/// (``runningStatistics``): saved under the official buffer names, so a checkpoint loads into the
+/// official head with `strict=True`. Without the L2 bottleneck a 3-layer head collapses
 /// (paper, appendix C); with norm_last_layer g is frozen at 1.
 public struct DINOHead<K: KernelSet> {
     public let config: DINOHeadConfig
     public var parameters: [Parameter]
+    /// One per BatchNorm layer (empty without BatchNorm): buffers, not parameters, so neither
+    /// the optimiser nor the teacher's EMA touches them; each network's own forwards update them.
+    public var runningStatistics: [BatchNormRunningStatistics]
     public private(set) var lastRows: Int?
     private var store = HeadStore()
     /// ε of the bottleneck normalisation (`F.normalize`'s default).
@@ -151,6 +156,50 @@ public struct DINOHead<K: KernelSet> {
         parameters = ps
         linearSlots = linear
         normSlots = norms
+        runningStatistics = (0..<norms.count).map {
+            BatchNormRunningStatistics(features: config.layerShape($0).outputs)
+        }
+    }
+
+    /// `nn.BatchNorm1d`'s default momentum: running = (1 − 0.1)·running + 0.1·batch.
+    public static var batchNormMomentum: Double { 0.1 }
+
+    /// The state dict in PyTorch's order: each module's parameters, then its buffers
+    /// (`mlp.1.running_mean`, `mlp.1.running_var`, `mlp.1.num_batches_tracked` after `mlp.1.bias`).
+    public var stateDict: [(name: String, tensor: Tensor)] {
+        var out: [(name: String, tensor: Tensor)] = []
+        for (slot, p) in parameters.enumerated() {
+            out.append((p.name, p.value))
+            if let i = normSlots.firstIndex(of: slot - 1) {
+                out += runningStatistics[i].stateDict(prefix: "mlp.\(config.linearIndex(i) + 1).")
+            }
+        }
+        return out
+    }
+
+    /// The buffer names, in state-dict order.
+    public var bufferNames: [String] {
+        runningStatistics.indices.flatMap { i in
+            BatchNormRunningStatistics.names.map { "mlp.\(config.linearIndex(i) + 1)." + $0 }
+        }
+    }
+
+    /// Sets the running statistics from `tensors` (bare head names). Every buffer must be there
+    /// with its shape, or none of them (a checkpoint written before they were saved: the
+    /// statistics then stay at their initial values, as PyTorch does for an old BatchNorm).
+    mutating func loadBuffers(_ tensors: [String: Tensor]) throws {
+        let names = bufferNames
+        let present = names.filter { tensors[$0] != nil }
+        if present.isEmpty { return }
+        if let missing = names.first(where: { tensors[$0] == nil }) {
+            throw CheckpointError.missingTensor("head." + missing, count: names.count - present.count)
+        }
+        var updated = runningStatistics
+        for i in updated.indices {
+            let prefix = "mlp.\(config.linearIndex(i) + 1)."
+            try updated[i].load(prefix: prefix, from: tensors)
+        }
+        runningStatistics = updated
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
@@ -186,6 +235,8 @@ public struct DINOHead<K: KernelSet> {
                         ws.pre[i], weight: parameters[n].value, bias: parameters[n + 1].value,
                         epsilon: Self.batchNormEpsilon, into: &ws.normed[i], mean: &ws.bnMean[i],
                         rstd: &ws.bnRstd[i])
+                    runningStatistics[i].update(
+                        batch: ws.pre[i], mean: ws.bnMean[i], momentum: Self.batchNormMomentum)
                     K.gelu(ws.normed[i], into: &ws.act[i])
                 } else {
                     K.gelu(ws.pre[i], into: &ws.act[i])
@@ -254,5 +305,74 @@ public struct DINOHead<K: KernelSet> {
             }
         }
         return ws.dInput
+    }
+}
+
+/// The running statistics of one `nn.BatchNorm1d` in train mode: `running_mean` (starts at 0),
+/// `running_var` (starts at 1; fed the *unbiased* batch variance, n/(n − 1) times the one the
+/// forward normalises with) and `num_batches_tracked` (an int64 counter in PyTorch). They do not
+/// change a training forward, which uses the batch's own statistics; they are what an eval-mode
+/// BatchNorm would use, and what `strict=True` loading expects to find.
+public struct BatchNormRunningStatistics: Sendable, Equatable {
+    public var mean: Tensor
+    public var variance: Tensor
+    public var batches: Int
+
+    public init(features: Int) {
+        mean = Tensor(shape: [features])
+        variance = Tensor(shape: [features], repeating: 1)
+        batches = 0
+    }
+
+    static let names = ["running_mean", "running_var", "num_batches_tracked"]
+
+    /// One train-mode forward of `batch [R, C]` whose column means are `batchMean`: the update
+    /// of `torch.nn.functional.batch_norm` (in Double, stored as Float, as PyTorch's CPU kernel).
+    mutating func update(batch: Tensor, mean batchMean: Tensor, momentum: Double) {
+        let rows = batch.rows, cols = batch.cols
+        var sums = [Double](repeating: 0, count: cols)
+        for r in 0..<rows {
+            for c in 0..<cols {
+                let d = Double(batch.storage[r * cols + c]) - Double(batchMean.storage[c])
+                sums[c] += d * d
+            }
+        }
+        for c in 0..<cols {
+            mean.storage[c] = Float(
+                (1 - momentum) * Double(mean.storage[c]) + momentum * Double(batchMean.storage[c]))
+            // PyTorch refuses a 1-row batch in train mode; here its variance is left as it was.
+            guard rows > 1 else { continue }
+            let unbiased = sums[c] / Double(rows - 1)
+            variance.storage[c] = Float((1 - momentum) * Double(variance.storage[c]) + momentum * unbiased)
+        }
+        batches += 1
+    }
+
+    /// The three buffers under `prefix` (e.g. `mlp.1.`); the counter is a 0-dimensional tensor.
+    func stateDict(prefix: String) -> [(name: String, tensor: Tensor)] {
+        [
+            (prefix + "running_mean", mean), (prefix + "running_var", variance),
+            (prefix + "num_batches_tracked", Tensor(shape: [], [Float(batches)])),
+        ]
+    }
+
+    mutating func load(prefix: String, from tensors: [String: Tensor]) throws {
+        for (name, expected) in [
+            ("running_mean", mean.shape), ("running_var", variance.shape), ("num_batches_tracked", []),
+        ] {
+            let t = tensors[prefix + name]!
+            guard t.shape == expected else {
+                throw CheckpointError.wrongShape("head." + prefix + name, expected: expected, found: t.shape)
+            }
+        }
+        let counter = tensors[prefix + "num_batches_tracked"]!.storage[0]
+        guard counter >= 0, counter == counter.rounded(), counter < 16_777_216 else {
+            throw CheckpointError(
+                .wrongShape, tensor: "head." + prefix + "num_batches_tracked",
+                "\(counter) is not a batch count (a whole number from 0 to 2^24)")
+        }
+        mean = tensors[prefix + "running_mean"]!
+        variance = tensors[prefix + "running_var"]!
+        batches = Int(counter)
     }
 }

@@ -101,14 +101,18 @@ public struct DINONetwork<K: KernelSet> {
         head.zeroGradients()
     }
 
-    /// The state dict: (full name, value) in state-dict order.
+    /// The state dict: (full name, value) in state-dict order, the head's BatchNorm running
+    /// statistics included (buffers: they follow their norm's bias, as in PyTorch).
     public var stateDict: [(name: String, tensor: Tensor)] {
-        zip(parameterNames, allParameters).map { ($0, $1.value) }
+        backbone.parameters.map { ("backbone." + $0.name, $0.value) }
+            + head.stateDict.map { ("head." + $0.name, $0.tensor) }
     }
 
     /// Loads a state dict by name. Every parameter must be present with its exact shape and no
     /// other tensor may be there (PyTorch's `strict=True`); the error names the tensor. A
-    /// `module.` prefix (DDP's student) is stripped. Nothing changes unless all tensors fit.
+    /// `module.` prefix (DDP's student) is stripped. A BatchNorm head's running statistics are
+    /// loaded too (a file without any of them, written before they were saved, keeps the
+    /// initial ones). Nothing changes unless all tensors fit.
     public mutating func load(_ tensors: [String: Tensor]) throws {
         var byName: [String: Tensor] = [:]
         for (name, tensor) in tensors {
@@ -119,7 +123,7 @@ public struct DINONetwork<K: KernelSet> {
         if !missing.isEmpty {
             throw CheckpointError.missingTensor(missing[0], count: missing.count)
         }
-        let known = Set(names)
+        let known = Set(names + head.bufferNames.map { "head." + $0 })
         if let extra = byName.keys.sorted().first(where: { !known.contains($0) }) {
             throw CheckpointError.unexpectedTensor(
                 extra, count: byName.keys.filter { !known.contains($0) }.count)
@@ -127,6 +131,9 @@ public struct DINONetwork<K: KernelSet> {
         for (name, p) in zip(names, params) where byName[name]!.shape != p.value.shape {
             throw CheckpointError.wrongShape(name, expected: p.value.shape, found: byName[name]!.shape)
         }
+        var headBuffers: [String: Tensor] = [:]
+        for (name, t) in byName where name.hasPrefix("head.") { headBuffers[String(name.dropFirst(5))] = t }
+        try head.loadBuffers(headBuffers)
         updateParameters { _, name, p in p.value = byName[name]! }
     }
 }

@@ -60,8 +60,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
 
 /// The safetensors format (`huggingface/safetensors`): an 8-byte little-endian header length
 /// n, n bytes of JSON `{"NAME": {"dtype", "shape", "data_offsets": [begin, end]}, ...,
-/// "__metadata__": {string: string}}`, then the data buffer (offsets are relative to it). Only
-/// F32 is read and written: every DINO checkpoint is float32.
+/// "__metadata__": {string: string}}`, then the data buffer (offsets are relative to it). Every
+/// DINO tensor is F32 but one: BatchNorm's `num_batches_tracked`, an int64 counter in PyTorch,
+/// is written as I64 (shape `[]`) so that the official module loads it as it saved it; I64
+/// entries are read as Float when they are whole numbers below 2^24.
 public enum Safetensors {
     /// A header larger than this is not a checkpoint of ours (the format itself caps it at 100 MB).
     static let maximumHeader = 100_000_000
@@ -123,7 +125,7 @@ public enum Safetensors {
             for (k, v) in m { metadata[k] = v as? String ?? "\(v)" }
         }
         let bufferStart = 8 + n
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int, width: Int)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                 let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
@@ -132,16 +134,18 @@ public enum Safetensors {
                 throw CheckpointError(
                     .badHeader, tensor: name, offset: 8, "header entry lacks dtype, shape or data_offsets")
             }
-            guard dtype == "F32" else {
+            guard dtype == "F32" || dtype == "I64" else {
                 throw CheckpointError(
-                    .wrongDType, tensor: name, "dtype \(dtype); only F32 (float32) checkpoints are supported")
+                    .wrongDType, tensor: name,
+                    "dtype \(dtype); only F32 (float32) tensors and I64 counters are supported")
             }
+            let width = dtype == "I64" ? 8 : 4
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw CheckpointError(
                     .badHeader, tensor: name, offset: 8, "negative dimension in shape \(shape)")
             }
             let (begin, end) = (offsets[0], offsets[1])
-            let needed = shape.reduce(1, *) * 4
+            let needed = shape.reduce(1, *) * width
             guard begin >= 0, end - begin == needed else {
                 throw CheckpointError(
                     .badHeader, tensor: name, offset: bufferStart + max(begin, 0),
@@ -154,10 +158,27 @@ public enum Safetensors {
                     "the data ends at byte offset \(bufferStart + end) but the file has only \(bytes.count) bytes"
                 )
             }
-            entries.append((name, shape, begin, end))
+            entries.append((name, shape, begin, end, width))
         }
         entries.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }
-        let tensors = entries.map { e -> (name: String, tensor: Tensor) in
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for e in entries where e.width == 8 {
+            var values: [Float] = []
+            var p = bufferStart + e.begin
+            while p < bufferStart + e.end {
+                var v: Int64 = 0
+                for i in 0..<8 { v |= Int64(bytes[p + i]) << (8 * Int64(i)) }
+                guard v >= 0 && v < 16_777_216 else {
+                    throw CheckpointError(
+                        .wrongDType, tensor: e.name,
+                        "I64 value \(v) is outside 0..<2^24 (not a batch counter)")
+                }
+                values.append(Float(v))
+                p += 8
+            }
+            tensors.append((e.name, Tensor(shape: e.shape, values)))
+        }
+        let floats = entries.filter { $0.width == 4 }.map { e -> (name: String, tensor: Tensor) in
             var values = [Float](repeating: 0, count: (e.end - e.begin) / 4)
             var p = bufferStart + e.begin
             for i in values.indices {
@@ -169,6 +190,9 @@ public enum Safetensors {
             }
             return (e.name, Tensor(shape: e.shape, values))
         }
+        // Back into file order.
+        let order = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
+        tensors = (tensors + floats).sorted { order[$0.name]! < order[$1.name]! }
         return (tensors, metadata)
     }
 
@@ -187,9 +211,9 @@ public enum Safetensors {
         }
         var offset = 0
         for (name, t) in tensors {
-            let size = t.count * 4
+            let size = t.count * (isCounter(name) ? 8 : 4)
             parts.append(
-                "\(quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
+                "\(quote(name)):{\"dtype\":\"\(isCounter(name) ? "I64" : "F32")\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],"
                     + "\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
@@ -200,12 +224,20 @@ public enum Safetensors {
         var n = UInt64(headerBytes.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(contentsOf: headerBytes)
-        for (_, t) in tensors {
-            let le = t.storage.map { $0.bitPattern.littleEndian }
-            le.withUnsafeBytes { out.append(contentsOf: $0) }
+        for (name, t) in tensors {
+            if isCounter(name) {
+                let le = t.storage.map { Int64($0).littleEndian }
+                le.withUnsafeBytes { out.append(contentsOf: $0) }
+            } else {
+                let le = t.storage.map { $0.bitPattern.littleEndian }
+                le.withUnsafeBytes { out.append(contentsOf: $0) }
+            }
         }
         return out
     }
+
+    /// PyTorch's one integer tensor in a DINO state dict: BatchNorm's batch counter.
+    static func isCounter(_ name: String) -> Bool { name.hasSuffix("num_batches_tracked") }
 
     /// Writes tensors atomically (a temporary file, then a rename: a crash never leaves half a
     /// checkpoint and an earlier version survives a failed write).
