@@ -137,23 +137,33 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if !(0...1).contains(centerMomentum) {
             try fail("centerMomentum must lie in [0, 1], got \(centerMomentum)")
         }
-        if warmupTeacherTemperatureEpochs < 0 { try fail("warmupTeacherTemperatureEpochs must be ≥ 0") }
-        if !(warmupTeacherTemperature > 0) { try fail("warmupTeacherTemperature must be > 0") }
+        if warmupTeacherTemperatureEpochs < 0 {
+            try fail("warmupTeacherTemperatureEpochs must be ≥ 0, got \(warmupTeacherTemperatureEpochs)")
+        }
+        if !(warmupTeacherTemperature > 0) {
+            try fail("warmupTeacherTemperature must be > 0, got \(warmupTeacherTemperature)")
+        }
         if !(epochs > 0) || !epochs.isFinite { try fail("epochs must be a positive number, got \(epochs)") }
-        if globalScale.count != 2 || localScale.count != 2 { try fail("scales are [min, max] pairs") }
+        for (field, scale) in [("globalScale", globalScale), ("localScale", localScale)]
+        where scale.count != 2 {
+            try fail("\(field) must be a [min, max] pair, got \(scale.count) numbers")
+        }
         for (field, scale) in [("globalScale", globalScale), ("localScale", localScale)]
         where !(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1) {
             try fail(
                 "\(field) must be [min, max] with 0 < min ≤ max ≤ 1 (fractions of the image area), got \(scale)"
             )
         }
-        if !(teacherTemperature > 0) || !(studentTemperature > 0) { try fail("temperatures must be > 0") }
-        if !(0...1).contains(teacherMomentum) { try fail("teacherMomentum must lie in [0, 1]") }
+        if !(teacherTemperature > 0) { try fail("teacherTemperature must be > 0, got \(teacherTemperature)") }
+        if !(studentTemperature > 0) { try fail("studentTemperature must be > 0, got \(studentTemperature)") }
+        if !(0...1).contains(teacherMomentum) {
+            try fail("teacherMomentum must lie in [0, 1], got \(teacherMomentum)")
+        }
         if globalSize % patchSize != 0 && globalSize < patchSize {
-            try fail("global crops smaller than a patch")
+            try fail("globalSize (\(globalSize) px) is smaller than a patch (patchSize \(patchSize))")
         }
         if localCount > 0 && localSize < patchSize {
-            try fail("local crops (\(localSize) px) smaller than a patch (\(patchSize))")
+            try fail("localSize (\(localSize) px) is smaller than a patch (patchSize \(patchSize))")
         }
         if dim % heads != 0 { try fail("dim \(dim) is not divisible by heads \(heads)") }
         if let n = evalsPerEpoch, !(1...100).contains(n) {
@@ -334,6 +344,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     public static func decoded(_ text: String, source: String) throws -> TrainingConfig {
+        try decoded(text, source: source, names: [:])
+    }
+
+    /// The same, naming a field in its errors as the writer spelt it (`names`: field → the key
+    /// given, e.g. `teacherTemperature` → `teacher_temp`).
+    static func decoded(_ text: String, source: String, names: [String: String]) throws -> TrainingConfig {
         do { return try JSONDecoder().decode(TrainingConfig.self, from: Data(text.utf8)) } catch let error
             as DecodingError
         {
@@ -341,10 +357,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
                 // Foundation reports a value of the wrong kind (1.5 for a whole number, a number
                 // too large for its type) as "not valid JSON" without a field; find the field.
                 throw ModelError(
-                    "\(source): not a training config (field \(field.key): \(field.value) is not a valid value for it)"
+                    "\(source): not a training config (field \(names[field.key] ?? field.key): \(field.value) is not a valid value for it)"
                 )
             }
-            throw ModelError("\(source): not a training config (\(describe(error)))")
+            throw ModelError("\(source): not a training config (\(describe(error, names: names)))")
         } catch {
             throw ModelError("\(source): not a training config (\(error.localizedDescription))")
         }
@@ -364,25 +380,190 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     /// A config from a JSON object that may hold any subset of the fields: the rest come from the
     /// preset its `"name"` names, or from `default`. So `{"teacherTemperature": 0.06}` is the
-    /// default run with a softer teacher. A field that is not a setting is refused by name (a typo
-    /// must not be ignored), with the closest setting suggested.
+    /// default run with a softer teacher, and so is `{"teacher_temp": 0.06}`: the official
+    /// `main_dino.py` names are keys too (``officialSettings``, and `"arch"`). A field that is not a
+    /// setting is refused by name (a typo must not be ignored), with the closest setting suggested.
     public static func decodedPartial(_ text: String, source: String) throws -> TrainingConfig {
         guard let given = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
             return try decoded(text, source: source)  // not a JSON object: the strict decoder says why
         }
         let baseName = (given["name"] as? String).flatMap { presets[$0] != nil ? $0 : nil } ?? "default"
-        let base = try preset(baseName)
-        guard var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any]
-        else { throw ModelError("\(source): the preset \(baseName) cannot be encoded") }
-        let known = Set(merged.keys).union(["supervised"])
-        for key in given.keys.sorted() where !known.contains(key) {
-            let closest = known.min { editDistance($0, key) < editDistance($1, key) } ?? ""
-            throw ModelError(
-                "\(source): not a training config (field \(key) is not a setting; did you mean \(closest)?)")
+        return try preset(baseName).merging(given, source: source)
+    }
+
+    /// This config with `settings` applied over it, keyed by config.json field names or by the
+    /// official `main_dino.py` names (`teacher_temp`, `use_bn_in_head`, …). `"arch"` sets dim,
+    /// depth, heads and mlpRatio first, so a field given beside it wins. Refused, each by name:
+    /// a key that is no setting (with the closest one suggested), two keys for one setting, an
+    /// official option this project has no counterpart for (``officialWithoutCounterpart``;
+    /// `"use_fp16": false` and `"optimizer": "adamw"` are accepted, as what this project does), and
+    /// `saveckp_freq` / `output_dir`, which belong to the run, not to its config.
+    public func merging(_ settings: [String: Any], source: String) throws -> TrainingConfig {
+        func refuse(_ problem: String) -> ModelError {
+            ModelError("\(source): not a training config (\(problem))")
         }
-        for (key, value) in given { merged[key] = value }
+        guard
+            var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self)) as? [String: Any]
+        else { throw ModelError("\(source): the config \(name) cannot be encoded") }
+        if let arch = settings["arch"] {
+            guard let archName = arch as? String else {
+                throw refuse("field arch should be a name such as vit_small")
+            }
+            let shape: Architecture
+            do { shape = try Self.architecture(named: archName) } catch let error as ModelError {
+                throw refuse("field arch: \(error.description)")
+            }
+            merged["dim"] = shape.dim
+            merged["depth"] = shape.depth
+            merged["heads"] = shape.heads
+            merged["mlpRatio"] = shape.mlpRatio
+        }
+        var given: [String: (value: Any, key: String)] = [:]
+        for key in settings.keys.sorted() where key != "arch" {
+            let value = settings[key]!
+            if let reason = Self.officialWithoutCounterpart[key] {
+                if key == "use_fp16", value as? Bool == false { continue }
+                if key == "optimizer", (value as? String)?.lowercased() == "adamw" { continue }
+                throw refuse("field \(key): \(reason)")
+            }
+            if Self.officialRunSettings.contains(key) {
+                throw refuse(
+                    "field \(key) is a setting of the run, not of its config: pass --\(key) to dino train")
+            }
+            let field = Self.officialField[key] ?? key
+            guard Self.fieldNames.contains(field) else {
+                throw refuse("field \(key) is not a setting; did you mean \(Self.closestSetting(to: key))?")
+            }
+            if let other = given[field] {
+                throw refuse(
+                    "fields \(other.key) and \(key) are the same setting, \(field); give one of them")
+            }
+            given[field] = (value, key)
+        }
+        for (field, v) in given { merged[field] = v.value }
         let data = try JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys])
-        return try decoded(String(decoding: data, as: UTF8.self), source: source)
+        return try Self.decoded(
+            String(decoding: data, as: UTF8.self), source: source,
+            names: given.filter { $0.key != $0.value.key }.mapValues(\.key))
+    }
+
+    /// Every field of a config.json, the optional ones included.
+    public static let fieldNames: Set<String> = {
+        var c = TrainingConfig()
+        c.trainLimit = 1
+        c.headBatchNorm = false
+        c.blurSigmaMax = 2
+        c.supervised = false
+        c.evalsPerEpoch = 1
+        let object = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c))) as? [String: Any]
+        return Set(object?.keys.map { $0 } ?? [])
+    }()
+
+    /// The setting whose name is closest to `key`: config.json fields and official names alike
+    /// (ties go to a name of the same style, snake_case or camelCase, then to the first in order).
+    static func closestSetting(to key: String) -> String {
+        let candidates = fieldNames.union(officialField.keys).union(["arch"]).sorted()
+        let snake = key.contains("_")
+        return candidates.min {
+            (editDistance($0, key), $0.contains("_") == snake ? 0 : 1)
+                < (editDistance($1, key), $1.contains("_") == snake ? 0 : 1)
+        } ?? ""
+    }
+
+    // MARK: The official main_dino.py names
+
+    /// The official name of each setting of `main_dino.py` this config has, beside the field it
+    /// sets (the same quantity in the same unit: `lr` is the peak learning rate for a batch of 256
+    /// in both, scaled by batch/256; `epochs`, `warmup_epochs` and `freeze_last_layer` are epochs,
+    /// here fractions allowed). Not to be confused: the official `momentum_teacher` is the EMA
+    /// momentum `teacherMomentum`; this config's `momentumTeacher` is lesson 08's on/off ablation.
+    /// `--arch` sets several fields (``architecture(named:)``); `saveckp_freq` and `output_dir` are
+    /// settings of the run (`dino train`), not of its config.
+    public static let officialSettings: [(official: String, field: String)] = [
+        ("patch_size", "patchSize"), ("out_dim", "outDim"), ("norm_last_layer", "normLastLayer"),
+        ("momentum_teacher", "teacherMomentum"), ("use_bn_in_head", "headBatchNorm"),
+        ("warmup_teacher_temp", "warmupTeacherTemperature"), ("teacher_temp", "teacherTemperature"),
+        ("warmup_teacher_temp_epochs", "warmupTeacherTemperatureEpochs"), ("weight_decay", "weightDecay"),
+        ("weight_decay_end", "weightDecayEnd"), ("clip_grad", "clipGrad"),
+        ("batch_size_per_gpu", "batchSize"), ("epochs", "epochs"),
+        ("freeze_last_layer", "freezeLastLayerEpochs"), ("lr", "lr"), ("warmup_epochs", "warmupEpochs"),
+        ("min_lr", "minLR"), ("drop_path_rate", "dropPathRate"), ("global_crops_scale", "globalScale"),
+        ("local_crops_number", "localCount"), ("local_crops_scale", "localScale"), ("seed", "seed"),
+    ]
+
+    /// ``officialSettings`` as a look-up: official name → field.
+    public static let officialField: [String: String] = Dictionary(
+        uniqueKeysWithValues: officialSettings.map { ($0.official, $0.field) })
+
+    /// Official `main_dino.py` settings of the run rather than of its config.
+    public static let officialRunSettings: Set<String> = ["saveckp_freq", "output_dir"]
+
+    /// Official `main_dino.py` options this project has no counterpart for, with what it does instead.
+    public static let officialWithoutCounterpart: [String: String] = [
+        "use_fp16": "this project trains in Float32 only (use_fp16 false is accepted)",
+        "optimizer": "this project trains with AdamW only (optimizer adamw is accepted)",
+        "data_path":
+            "use --dataset (folder:DIR reads DIR/train/<class>/*.png like the official ImageFolder; "
+            + "also fashion-mnist, scenes, idx:DIR, cifar10:DIR)",
+        "num_workers":
+            "images are loaded and augmented inside the training process; --threads sets the SIMD core's threads",
+        "dist_url":
+            "this project trains in one process on the CPU, without distributed mode; --threads sets the SIMD core's threads",
+        "local_rank":
+            "this project trains in one process on the CPU, without distributed mode; --threads sets the SIMD core's threads",
+    ]
+
+    /// A backbone shape: what `--arch` sets.
+    public struct Architecture: Sendable, Equatable {
+        public var dim: Int, depth: Int, heads: Int
+        public var mlpRatio: Double
+
+        public init(dim: Int, depth: Int, heads: Int, mlpRatio: Double = 4) {
+            self.dim = dim
+            self.depth = depth
+            self.heads = heads
+            self.mlpRatio = mlpRatio
+        }
+
+        public func apply(to c: inout TrainingConfig) {
+            c.dim = dim
+            c.depth = depth
+            c.heads = heads
+            c.mlpRatio = mlpRatio
+        }
+
+        /// "dim 192, depth 12, 3 heads, MLP ratio 4"
+        public var summary: String {
+            "dim \(dim), depth \(depth), \(heads) heads, MLP ratio \(String(format: "%g", mlpRatio))"
+        }
+    }
+
+    /// The official ViT factories of `vision_transformer.py` (head dim 64 in all three).
+    public static let officialArchitectures: [(name: String, shape: Architecture)] = [
+        ("vit_tiny", Architecture(dim: 192, depth: 12, heads: 3)),
+        ("vit_small", Architecture(dim: 384, depth: 12, heads: 6)),
+        ("vit_base", Architecture(dim: 768, depth: 12, heads: 12)),
+    ]
+
+    /// The names `--arch` takes: the official three, then this project's presets (each for its
+    /// backbone).
+    public static var architectureNames: [String] {
+        officialArchitectures.map(\.name) + presets.keys.sorted()
+    }
+
+    /// The backbone `--arch NAME` sets: `vit_tiny`, `vit_small`, `vit_base` (and `deit_tiny`,
+    /// `deit_small`, which the official script renames to those), or the name of a preset for
+    /// that preset's backbone (`--arch smoke`: dim 32, depth 2, 2 heads).
+    public static func architecture(named name: String) throws -> Architecture {
+        let official = name.hasPrefix("deit_") ? "vit_" + name.dropFirst(5) : name
+        if let shape = officialArchitectures.first(where: { $0.name == official })?.shape { return shape }
+        if let make = presets[name] {
+            let c = make()
+            return Architecture(dim: c.dim, depth: c.depth, heads: c.heads, mlpRatio: c.mlpRatio)
+        }
+        throw ModelError(
+            "unknown architecture '\(name)': this project trains ViTs; use vit_tiny, vit_small, vit_base "
+                + "or a preset's name for its backbone (\(presets.keys.sorted().joined(separator: ", ")))")
     }
 
     /// Levenshtein distance, for suggesting the setting a typo meant.
@@ -423,11 +604,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     /// A decoding error in one line: the field's path and what was wrong, without Swift's internals.
-    static func describe(_ error: DecodingError) -> String {
+    static func describe(_ error: DecodingError, names: [String: String] = [:]) -> String {
         func path(_ keys: [any CodingKey]) -> String {
             keys.isEmpty
                 ? "the top level"
-                : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                : keys.map { $0.intValue.map { "[\($0)]" } ?? names[$0.stringValue] ?? $0.stringValue }
+                    .joined(separator: ".")
         }
         switch error {
         case .keyNotFound(let key, let c): return "field \(path(c.codingPath + [key])) is missing"

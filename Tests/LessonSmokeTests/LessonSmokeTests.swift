@@ -288,4 +288,172 @@ struct LessonSmokeTests {
         let (s4, o4) = try Self.run("dino", ["bench", "blas", "--library", notALibrary.path])
         #expect(s4 != 0 && o4.contains(notALibrary.path) && o4.contains("cannot load"), "\(o4)")
     }
+
+    /// `dino train` takes every setting under its official `main_dino.py` name, in kebab-case, or
+    /// under this tool's names (old flags and a config JSON in either naming), with the same
+    /// config; options override the JSON, which overrides its preset; `--print-config` shows it.
+    @Test func trainTakesTheOfficialFlagNames() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-official-\(UUID().uuidString)"
+        ).path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Each value differs from the default preset's.
+        let settings: [(official: String, field: String, value: [String], json: Any)] = [
+            ("arch", "", ["vit_tiny"], "vit_tiny"), ("patch_size", "patchSize", ["4"], 4),
+            ("out_dim", "outDim", ["4096"], 4096), ("norm_last_layer", "normLastLayer", ["false"], false),
+            ("momentum_teacher", "teacherMomentum", ["0.995"], 0.995),
+            ("use_bn_in_head", "headBatchNorm", ["false"], false),
+            ("warmup_teacher_temp", "warmupTeacherTemperature", ["0.03"], 0.03),
+            ("teacher_temp", "teacherTemperature", ["0.05"], 0.05),
+            ("warmup_teacher_temp_epochs", "warmupTeacherTemperatureEpochs", ["2"], 2),
+            ("weight_decay", "weightDecay", ["0.05"], 0.05),
+            ("weight_decay_end", "weightDecayEnd", ["0.3"], 0.3),
+            ("clip_grad", "clipGrad", ["1.5"], 1.5), ("freeze_last_layer", "freezeLastLayerEpochs", ["1"], 1),
+            ("lr", "lr", ["0.001"], 0.001), ("warmup_epochs", "warmupEpochs", ["1"], 1),
+            ("min_lr", "minLR", ["1e-05"], 1e-5), ("drop_path_rate", "dropPathRate", ["0.05"], 0.05),
+            ("global_crops_scale", "globalScale", ["0.3", "1.0"], [0.3, 1.0]),
+            ("local_crops_number", "localCount", ["4"], 4),
+            ("local_crops_scale", "localScale", ["0.05", "0.3"], [0.05, 0.3]),
+            ("batch_size_per_gpu", "batchSize", ["32"], 32), ("epochs", "epochs", ["3"], 3),
+            ("seed", "seed", ["7"], 7),
+        ]
+        func printed(_ arguments: [String]) throws -> String {
+            let (s, o) = try Self.run("dino", ["train", "--print-config"] + arguments)
+            #expect(s == 0, "\(arguments): \(o)")
+            return o
+        }
+        func write(_ object: [String: Any], _ name: String) throws -> String {
+            let path = dir + "/" + name
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let official = try printed(settings.flatMap { ["--" + $0.official] + $0.value })
+        let kebab = try printed(
+            settings.flatMap { ["--" + $0.official.replacingOccurrences(of: "_", with: "-")] + $0.value })
+        // This tool's own names: the old flags, and the rest as config.json fields.
+        var fields: [String: Any] = ["dim": 192, "depth": 12, "heads": 3, "mlpRatio": 4]
+        for s in settings where !["", "batchSize", "epochs", "seed"].contains(s.field) {
+            fields[s.field] = s.json
+        }
+        let ours = try printed(
+            ["--config", try write(fields, "ours.json"), "--batch", "32", "--epochs", "3", "--seed", "7"])
+        let officialJSON = try printed(
+            [
+                "--config",
+                try write(
+                    Dictionary(uniqueKeysWithValues: settings.map { ($0.official, $0.json) }), "o.json"),
+            ])
+        #expect(official == kebab && official == ours && official == officialJSON, "\(official)\n\(ours)")
+        let plain = try printed([])
+        for line in [
+            "\"patchSize\" : 4", "\"outDim\" : 4096", "\"normLastLayer\" : false",
+            "\"headBatchNorm\" : false",
+            "\"teacherTemperature\" : 0.05", "\"dim\" : 192", "\"depth\" : 12", "\"heads\" : 3",
+            "\"batchSize\" : 32", "\"seed\" : 7", "\"localCount\" : 4", "\"lr\" : 0.001",
+        ] {
+            #expect(official.contains(line) && !plain.contains(line), "\(line)")
+        }
+        // Booleans as the official bool_flag reads them (and yes/no), in any case.
+        for (text, value) in [("true", true), ("TRUE", true), ("1", true), ("yes", true), ("On", true)] {
+            let o = try printed(["--config", "smoke", "--use_bn_in_head", text])
+            #expect(o.contains("\"headBatchNorm\" : \(value)"), "\(text): \(o)")
+        }
+        for text in ["false", "0", "No", "OFF"] {
+            let o = try printed(["--norm_last_layer", text])
+            #expect(o.contains("\"normLastLayer\" : false"), "\(text): \(o)")
+        }
+        #expect(try printed(["--config", "smoke"]).contains("\"headBatchNorm\" : false"))
+        // preset < JSON < options: smoke's backbone, the JSON's τt, the option's epochs.
+        let layered = try printed([
+            "--config", try write(["name": "smoke", "teacher_temp": 0.06, "epochs": 3], "layered.json"),
+            "--epochs", "1",
+        ])
+        #expect(
+            layered.contains("\"epochs\" : 1,") && layered.contains("\"teacherTemperature\" : 0.06")
+                && layered.contains("\"dim\" : 32") && layered.contains("\"name\" : \"smoke\""), "\(layered)")
+        // What the official script does anyway is accepted.
+        #expect(try printed(["--use_fp16", "false", "--optimizer", "adamw"]) == plain)
+
+        let refused: [([String], Int32, [String])] = [
+            (["--use_bn_in_head", "maybe"], 64, ["--use_bn_in_head", "'maybe'", "true or false"]),
+            (["--norm-last-layer", "2"], 64, ["--norm-last-layer", "'2'", "true or false"]),
+            (["--use_fp16", "true"], 64, ["--use_fp16", "Float32"]),
+            (["--optimizer", "sgd"], 64, ["--optimizer sgd", "AdamW"]),
+            (["--data_path", "/imagenet/train"], 64, ["--data_path", "use --dataset"]),
+            (["--num_workers", "10"], 64, ["--num_workers", "--threads"]),
+            (["--dist_url", "env://"], 64, ["--dist_url", "one process"]),
+            (["--arch", "resnet50"], 64, ["--arch", "resnet50", "vit_small"]),
+            (["--global_crops_scale", "0.4"], 64, ["--global_crops_scale takes two numbers"]),
+            (["--batch_size_per_gpu", "0"], 64, ["--batch_size_per_gpu must be at least 1, got 0"]),
+            (["--saveckp_freq", "-1"], 64, ["--saveckp_freq must be at least 0"]),
+            // Validation as before, naming the option that set the field.
+            (["--teacher_temp", "0"], 1, ["--teacher_temp: teacherTemperature must be > 0"]),
+            (["--patch-size", "16"], 1, ["--patch-size: localSize (14 px) is smaller than a patch"]),
+            (["--momentum_teacher", "1.5"], 1, ["--momentum_teacher: teacherMomentum must lie in [0, 1]"]),
+        ]
+        for (arguments, status, words) in refused {
+            let (s, o) = try Self.run("dino", ["train"] + arguments + ["--out", dir + "/run"])
+            #expect(
+                s == status && o.hasPrefix("error: ") && words.allSatisfy { o.contains($0) },
+                "\(arguments): \(s) \(o)")
+            #expect(!o.contains("Usage:") && !o.contains("Error:"), "\(arguments): \(o)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run"), "a refused run made its folder")
+        // A resumed run keeps its settings: an official option that would change one is refused too.
+        let run = dir + "/resumed"
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        try plain.write(toFile: run + "/config.json", atomically: true, encoding: .utf8)
+        for flag in [["--teacher_temp", "0.05"], ["--arch", "vit_tiny"], ["--batch-size-per-gpu", "16"]] {
+            let (s, o) = try Self.run("dino", ["train", "--resume", "--output_dir", run] + flag)
+            #expect(s == 64 && o.contains("\(flag[0]) cannot change them"), "\(flag): \(o)")
+        }
+    }
+
+    /// `dino eval` takes the official `--nb_knn` (several numbers, or a comma list) and
+    /// `--temperature`, and reports top-5 beside top-1 for each k.
+    @Test func evalTakesNbKnnAndReportsTopFive() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dino-eval-knn-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (s1, o1) = try Self.run(
+            "dino", ["train", "--config", "smoke", "--limit", "128", "--epochs", "1", "--output_dir", dir])
+        #expect(s1 == 0, "\(o1.suffix(2000))")
+        let common = [
+            "eval", "--checkpoint", dir, "--train-size", "256", "--test-size", "128", "--no-linear",
+        ]
+        func report(_ arguments: [String]) throws -> (text: String, json: [String: Any]) {
+            let (s, o) = try Self.run("dino", common + arguments + ["--json"])
+            #expect(s == 0, "\(arguments): \(o.suffix(2000))")
+            return (o, (try? JSONSerialization.jsonObject(with: Data(o.utf8)) as? [String: Any]) ?? [:])
+        }
+        let spaced = try report(["--nb_knn", "10", "20"])
+        #expect(spaced.json["nb_knn"] as? [Int] == [10, 20] && spaced.json["temperature"] as? Double == 0.07)
+        for part in ["model", "raw_pixels", "random_init"] {
+            let scores = spaced.json[part] as? [String: Any]
+            let top1 = scores?["knn"] as? [String: Double] ?? [:],
+                top5 = scores?["knn_top5"] as? [String: Double] ?? [:]
+            #expect(
+                Set(top1.keys) == ["10", "20"] && Set(top5.keys) == ["10", "20"], "\(part): \(spaced.text)")
+            for k in ["10", "20"] {
+                #expect((top5[k] ?? -1) >= (top1[k] ?? 101), "\(part) k=\(k): \(spaced.text)")
+            }
+        }
+        #expect(try report(["--nb-knn", "10,20"]).text == spaced.text)
+        let softer = try report(["--nb_knn", "20", "--temperature", "0.5"])
+        #expect(softer.json["temperature"] as? Double == 0.5 && softer.json["nb_knn"] as? [Int] == [20])
+        // The table: a top-5 row under each top-1 row.
+        let (s2, o2) = try Self.run("dino", common + ["--nb_knn", "5", "50"])
+        #expect(
+            s2 == 0 && o2.contains("k=5    k=50") && o2.components(separatedBy: "\n  top-5 ").count == 4,
+            "\(o2)")
+        for (arguments, words) in [
+            (["--nb_knn", "0"], "--nb_knn takes whole numbers ≥ 1"), (["--nb_knn", "10,x"], "got 'x'"),
+            (["--temperature", "0"], "--temperature must be a positive number"),
+        ] {
+            let (s, o) = try Self.run("dino", common + arguments)
+            #expect(s == 64 && o.hasPrefix("error: ") && o.contains(words), "\(arguments): \(s) \(o)")
+        }
+    }
 }

@@ -204,6 +204,12 @@ struct TrainerTests {
             ("epochs", { $0.epochs = 1e12 }), ("warmupEpochs", { $0.warmupEpochs = 1e300 }),
             ("dim", { $0.dim = 1 << 62 }), ("batchSize", { $0.batchSize = 1 << 40 }),
             ("globalScale", { $0.globalScale = [.nan, 1] }), ("localScale", { $0.localScale = [0.4, 0.05] }),
+            // Each field by its own name, so that `dino train` can blame the option that set it.
+            ("teacherTemperature", { $0.teacherTemperature = 0 }),
+            ("studentTemperature", { $0.studentTemperature = -1 }),
+            ("teacherMomentum", { $0.teacherMomentum = 2 }), ("globalScale", { $0.globalScale = [0.5] }),
+            ("localSize", { $0.patchSize = 16 }),
+            ("warmupTeacherTemperature", { $0.warmupTeacherTemperature = 0 }),
             // Fits every bound but not in memory: about 3 TiB for one step.
             (
                 "memory",
@@ -230,14 +236,17 @@ struct TrainerTests {
         let defaults = try TrainingConfig.preset("default")
         #expect(soft.teacherTemperature == 0.06 && soft.name == "default" && soft.epochs == defaults.epochs)
         #expect(soft.dim == defaults.dim && soft.outDim == defaults.outDim)
-        let small = try TrainingConfig.decodedPartial("{\"name\": \"smoke\", \"epochs\": 3}", source: "p.json")
+        let small = try TrainingConfig.decodedPartial(
+            "{\"name\": \"smoke\", \"epochs\": 3}", source: "p.json")
         #expect(small.dim == (try TrainingConfig.preset("smoke")).dim && small.epochs == 3)
         do {
             _ = try TrainingConfig.decodedPartial("{\"teacherTemprature\": 0.06}", source: "p.json")
             Issue.record("a misspelt field was accepted")
         } catch {
-            #expect("\(error)".contains("p.json") && "\(error)".contains("field teacherTemprature is not a setting")
-                && "\(error)".contains("did you mean teacherTemperature"), "\(error)")
+            #expect(
+                "\(error)".contains("p.json")
+                    && "\(error)".contains("field teacherTemprature is not a setting")
+                    && "\(error)".contains("did you mean teacherTemperature"), "\(error)")
         }
         // A partial file still gets the strict decoder's checks on the values it gives.
         do {
@@ -271,5 +280,171 @@ struct TrainerTests {
                     "\(error)")
             }
         }
+    }
+
+    /// The official `main_dino.py` names as keys of a partial config JSON set the same fields as
+    /// the config.json names; every official setting is covered, each with a value its preset
+    /// does not have.
+    @Test func officialNamesInAPartialConfigSetTheSameFields() throws {
+        let defaults = try TrainingConfig.preset("default")
+        let values: [String: Any] = [
+            "patchSize": 4, "outDim": 4096, "normLastLayer": false, "teacherMomentum": 0.995,
+            "headBatchNorm": false, "warmupTeacherTemperature": 0.03, "teacherTemperature": 0.05,
+            "warmupTeacherTemperatureEpochs": 2, "weightDecay": 0.05, "weightDecayEnd": 0.3, "clipGrad": 1.5,
+            "batchSize": 32, "epochs": 3, "freezeLastLayerEpochs": 1, "lr": 0.001, "warmupEpochs": 1,
+            "minLR": 1e-5, "dropPathRate": 0.05, "globalScale": [0.3, 1.0], "localCount": 4,
+            "localScale": [0.05, 0.3], "seed": 7,
+        ]
+        #expect(Set(values.keys) == Set(TrainingConfig.officialSettings.map(\.field)))
+        func json(_ object: [String: Any]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        func field(_ c: TrainingConfig, _ name: String) throws -> String {
+            let object = try JSONSerialization.jsonObject(with: Data(c.encoded().utf8)) as! [String: Any]
+            return "\(object[name] ?? "nil")"
+        }
+        var official: [String: Any] = [:]
+        for (name, fieldName) in TrainingConfig.officialSettings {
+            let value = values[fieldName]!
+            official[name] = value
+            let one = try TrainingConfig.decodedPartial(try json([name: value]), source: "o.json")
+            let same = try TrainingConfig.decodedPartial(try json([fieldName: value]), source: "c.json")
+            #expect(one == same, "\(name)")
+            #expect(try field(one, fieldName) != field(defaults, fieldName), "\(name) changed nothing")
+        }
+        let all = try TrainingConfig.decodedPartial(try json(official), source: "o.json")
+        #expect(all == (try TrainingConfig.decodedPartial(try json(values), source: "c.json")))
+        #expect(all.patchSize == 4 && all.normLastLayer == false && all.globalScale == [0.3, 1.0])
+        #expect(all.dim == defaults.dim && all.name == "default")
+        // Both styles in one file, and the official booleans.
+        let mixed = try TrainingConfig.decodedPartial(
+            "{\"teacher_temp\": 0.06, \"use_bn_in_head\": false, \"epochs\": 2, \"normLastLayer\": false}",
+            source: "m.json")
+        #expect(mixed.teacherTemperature == 0.06 && mixed.headBatchNorm == false && mixed.epochs == 2)
+        #expect(!mixed.normLastLayer && mixed.outDim == defaults.outDim)
+        // What the official script does anyway is accepted.
+        let same = try TrainingConfig.decodedPartial(
+            "{\"use_fp16\": false, \"optimizer\": \"adamw\"}", source: "s.json")
+        #expect(same == defaults)
+    }
+
+    /// `"arch"` sets the backbone (the official three, or a preset's), a field beside it wins;
+    /// optional fields absent from the preset are settings too.
+    @Test func archAndOptionalFieldsInAPartialConfig() throws {
+        let small = try TrainingConfig.decodedPartial("{\"arch\": \"vit_small\"}", source: "a.json")
+        #expect(small.dim == 384 && small.depth == 12 && small.heads == 6 && small.mlpRatio == 4)
+        let tiny = try TrainingConfig.decodedPartial("{\"arch\": \"deit_tiny\"}", source: "a.json")
+        #expect(tiny.dim == 192 && tiny.depth == 12 && tiny.heads == 3)
+        let base = try TrainingConfig.architecture(named: "vit_base")
+        #expect(base == TrainingConfig.Architecture(dim: 768, depth: 12, heads: 12, mlpRatio: 4))
+        let narrow = try TrainingConfig.decodedPartial(
+            "{\"arch\": \"vit_small\", \"dim\": 192}", source: "a.json")
+        #expect(narrow.dim == 192 && narrow.depth == 12 && narrow.heads == 6)
+        let smoke = try TrainingConfig.preset("smoke")
+        let likeSmoke = try TrainingConfig.decodedPartial("{\"arch\": \"smoke\"}", source: "a.json")
+        #expect(
+            likeSmoke.dim == smoke.dim && likeSmoke.depth == smoke.depth && likeSmoke.heads == smoke.heads)
+        #expect(likeSmoke.outDim == (try TrainingConfig.preset("default")).outDim)
+        // Optional fields that the default preset leaves out (nil) are settings as well.
+        let limited = try TrainingConfig.decodedPartial(
+            "{\"trainLimit\": 100, \"evalsPerEpoch\": 2}", source: "o.json")
+        #expect(limited.trainLimit == 100 && limited.evalsPerEpoch == 2)
+    }
+
+    /// Official names that are misspelt, doubled, of the run or without a counterpart here are
+    /// refused by name, each saying what to do instead.
+    @Test func officialNamesAreRefusedWithAReason() throws {
+        let cases: [(String, [String])] = [
+            (
+                "{\"teacher_tmp\": 0.06}",
+                ["field teacher_tmp is not a setting", "did you mean teacher_temp?"]
+            ),
+            ("{\"use_bn_in_hed\": true}", ["did you mean use_bn_in_head?"]),
+            ("{\"teacherTemprature\": 0.06}", ["did you mean teacherTemperature?"]),
+            (
+                "{\"teacher_temp\": 0.06, \"teacherTemperature\": 0.05}",
+                ["teacherTemperature and teacher_temp are the same setting"]
+            ),
+            ("{\"saveckp_freq\": 2}", ["setting of the run", "--saveckp_freq"]),
+            ("{\"output_dir\": \"runs/x\"}", ["setting of the run", "--output_dir"]),
+            ("{\"use_fp16\": true}", ["field use_fp16", "Float32"]),
+            ("{\"optimizer\": \"lars\"}", ["field optimizer", "AdamW"]),
+            ("{\"data_path\": \"/imagenet\"}", ["field data_path", "use --dataset"]),
+            ("{\"dist_url\": \"env://\"}", ["field dist_url", "one process"]),
+            ("{\"arch\": \"resnet50\"}", ["field arch", "unknown architecture 'resnet50'", "vit_small"]),
+            // The official momentum_teacher is the EMA momentum (a number), not the on/off field.
+            ("{\"momentum_teacher\": true}", ["field momentum_teacher should be Double"]),
+            ("{\"out_dim\": 1.5}", ["field out_dim: 1.5 is not a valid value"]),
+        ]
+        for (text, words) in cases {
+            do {
+                _ = try TrainingConfig.decodedPartial(text, source: "p.json")
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(
+                    "\(error)".contains("p.json") && words.allSatisfy { "\(error)".contains($0) },
+                    "\(text): \(error)")
+            }
+        }
+    }
+
+    /// Top-5 of the weighted k-NN: the label among the min(5, k) classes with the most votes.
+    /// Each test row is a mix of 5 class directions, its own among them: the neighbours all come
+    /// from those 5 classes, so top-5 is 100% while top-1 is right on the rows where the label
+    /// weighs most (half of them).
+    @Test func topFiveCountsTheLabelAmongTheFiveBestVotedClasses() throws {
+        let classes = 10, perClass = 3, dims = 10
+        var train = Tensor(shape: [classes * perClass, dims])
+        var trainLabels: [Int] = []
+        for c in 0..<classes {
+            for j in 0..<perClass {
+                let row = c * perClass + j
+                train.storage[row * dims + c] = 1
+                train.storage[row * dims + (c + 5) % dims] = 0.01 * Float(j)  // not exact ties
+                trainLabels.append(c)
+            }
+        }
+        let rows = 20
+        var test = Tensor(shape: [rows, dims])
+        var testLabels: [Int] = []
+        for i in 0..<rows {
+            let label = i % classes
+            testLabels.append(label)
+            for offset in 1...4 { test.storage[i * dims + (label + offset) % classes] = 0.3 }
+            test.storage[i * dims + label] = i % 2 == 0 ? 1.0 : 0.2  // odd rows: a neighbour class wins
+            if i % 2 == 1 { test.storage[i * dims + (label + 1) % classes] = 1.0 }
+        }
+        let wide = try WeightedKNN.classify(
+            SIMDKernels.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
+            k: 15,
+            classes: classes)
+        #expect(
+            wide.top1 == 50 && wide.top5 == 100,
+            "top-1 \(String(describing: wide.top1)), top-5 \(String(describing: wide.top5))")
+        // k = 1: one neighbour, one class with a vote, so top-5 is top-1 (the official fix for k < 5).
+        let one = try WeightedKNN.classify(
+            SIMDKernels.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
+            k: 1,
+            classes: classes)
+        #expect(one.top1 == 50 && one.top5 == 50)
+        // Random features: top-5 ≥ top-1 at every k, and 100% when there are at most 5 classes.
+        var rng = SplitMix64(seed: 3)
+        var noisyTrain = Tensor(shape: [60, 8]), noisyTest = Tensor(shape: [40, 8])
+        for i in noisyTrain.storage.indices { noisyTrain.storage[i] = rng.uniform(-0.5, 0.5) }
+        for i in noisyTest.storage.indices { noisyTest.storage[i] = rng.uniform(-0.5, 0.5) }
+        let labels10 = (0..<60).map { $0 % 10 }, test10 = (0..<40).map { ($0 * 7) % 10 }
+        for k in [1, 3, 5, 10, 20, 60] {
+            let r = try WeightedKNN.classify(
+                SIMDKernels.self, train: noisyTrain, trainLabels: labels10, test: noisyTest,
+                testLabels: test10,
+                k: k, classes: 10)
+            #expect(r.top5! >= r.top1!, "k \(k): top-5 \(r.top5!) < top-1 \(r.top1!)")
+            #expect(r.top1! < 100)
+        }
+        // 5 classes and every training row a neighbour: every class has votes, all are among the top 5.
+        let five = try WeightedKNN.classify(
+            SIMDKernels.self, train: noisyTrain, trainLabels: labels10.map { $0 % 5 }, test: noisyTest,
+            testLabels: test10.map { $0 % 5 }, k: 60, classes: 5)
+        #expect(five.top5 == 100 && five.top1! < 100, "top-1 \(five.top1!), top-5 \(five.top5!)")
     }
 }
