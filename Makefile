@@ -4,7 +4,7 @@
 # Numeric code is slow in debug builds, so everything (tests too) is built in release.
 
 SWIFT        ?= swift
-APT_PACKAGES := gnuplot-nox libpng-dev zlib1g-dev pkg-config dataset-fashion-mnist
+APT_PACKAGES := gnuplot-nox libpng-dev libturbojpeg0-dev zlib1g-dev pkg-config dataset-fashion-mnist
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DINO         := .build/release/dino
 
@@ -41,6 +41,8 @@ test: setup
 	$(DINO) check
 	@if [ -f Tests/golden/index.json ]; then \
 	  $(DINO) verify Tests/golden --kernels reference && $(DINO) verify Tests/golden --kernels simd; fi
+	$(DINO) verify Tests/fixtures/official --kernels reference
+	$(DINO) verify Tests/fixtures/official --kernels simd
 	bash scripts/kill9_test.sh 16
 	bash scripts/full_disk_test.sh
 	bash scripts/walkthrough_check.sh $(FAST_LESSONS)

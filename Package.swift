@@ -63,6 +63,9 @@ let package = Package(
             name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
         .systemLibrary(
+            name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DINOCore", swiftSettings: fast),
         .target(name: "ReferenceCore", dependencies: ["DINOCore"], swiftSettings: fast),
@@ -87,7 +90,7 @@ let package = Package(
             dependencies: ["DINOCore", "ReferenceCore", "SIMDCore", "KernelCheck", "DINOModel", "DINOData", "DINOPlot"],
             swiftSettings: fast),
         .target(name: "DINOPlot", dependencies: ["DINOCore"], swiftSettings: fast),
-        .target(name: "DINOData", dependencies: ["DINOCore", "CLibPNG", "CZlib"], swiftSettings: fast),
+        .target(name: "DINOData", dependencies: ["DINOCore", "CLibPNG", "CTurboJPEG", "CZlib"], swiftSettings: fast),
         .target(
             name: "DINOModel", dependencies: ["DINOCore", "DINOData", "DINOPlot"],
             swiftSettings: fast),

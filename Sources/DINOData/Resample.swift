@@ -16,6 +16,27 @@ func bicubicWeight(_ x: Double) -> Double {
     return 0
 }
 
+/// PIL's triangle (bilinear) kernel, support 1: what torchvision's `Resize` uses by default
+/// (`visualize_attention.py` resizes with it).
+@inline(__always)
+func bilinearWeight(_ x: Double) -> Double {
+    let x = abs(x)
+    return x < 1 ? 1 - x : 0
+}
+
+/// The resampling filters of ``Image/resized(width:height:filter:)``, PIL's names.
+public enum ResampleFilter: Sendable {
+    /// Keys' cubic, a = -0.5, support 2 (torchvision's `BICUBIC` on PIL images).
+    case bicubic
+    /// The triangle, support 1 (torchvision's default `BILINEAR`).
+    case bilinear
+
+    var support: Double { self == .bicubic ? 2 : 1 }
+
+    @inline(__always)
+    func weight(_ x: Double) -> Double { self == .bicubic ? bicubicWeight(x) : bilinearWeight(x) }
+}
+
 /// The filter taps that resample one axis from `inSize` to `outSize` samples, PIL-style.
 ///
 /// Output sample `o` is centred at `center = (o + 0.5)·scale` in input coordinates with
@@ -38,11 +59,11 @@ struct ResampleTaps {
     private(set) var weights: [Float] = []
 
     /// Recomputes the taps in place; allocates only when the table must grow.
-    mutating func compute(inSize: Int, outSize: Int) {
+    mutating func compute(inSize: Int, outSize: Int, filter: ResampleFilter = .bicubic) {
         precondition(inSize > 0 && outSize > 0, "ResampleTaps: sizes \(inSize) → \(outSize) must be positive")
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
-        let support = 2.0 * filterScale
+        let support = filter.support * filterScale
         let taps = Int(support.rounded(.up)) * 2 + 1
         self.taps = taps
         self.outSize = outSize
@@ -62,14 +83,14 @@ struct ResampleTaps {
                         let hi = min(Int(center + support + 0.5), inSize)
                         var total = 0.0
                         for k in 0..<(hi - lo) {
-                            total += bicubicWeight((Double(k + lo) - center + 0.5) * inverse)
+                            total += filter.weight((Double(k + lo) - center + 0.5) * inverse)
                         }
                         let norm = total != 0 ? 1 / total : 1
                         let base = o * taps
                         for k in 0..<taps {
                             weights[base + k] =
                                 k < hi - lo
-                                ? Float(bicubicWeight((Double(k + lo) - center + 0.5) * inverse) * norm) : 0
+                                ? Float(filter.weight((Double(k + lo) - center + 0.5) * inverse) * norm) : 0
                         }
                         first[o] = Int32(lo)
                         count[o] = Int32(hi - lo)
@@ -168,15 +189,17 @@ func resamplePlane(
 
 extension Image {
     /// This image resized to `width × height` with PIL's antialiased bicubic filter (a = -0.5),
-    /// the resampling torchvision applies to PIL images. Used for display (contact sheets) and
-    /// by the crops of ``MultiCrop``.
-    public func resized(width outWidth: Int, height outHeight: Int) -> Image {
+    /// the resampling torchvision applies to PIL images, or with its bilinear one. Used for
+    /// display (contact sheets), by the crops of ``MultiCrop`` and for pictures of any size.
+    public func resized(
+        width outWidth: Int, height outHeight: Int, filter: ResampleFilter = .bicubic
+    ) -> Image {
         precondition(
             outWidth > 0 && outHeight > 0, "Image.resized: size \(outWidth)x\(outHeight) must be positive")
         var horizontal = ResampleTaps()
         var vertical = ResampleTaps()
-        horizontal.compute(inSize: width, outSize: outWidth)
-        vertical.compute(inSize: height, outSize: outHeight)
+        horizontal.compute(inSize: width, outSize: outWidth, filter: filter)
+        vertical.compute(inSize: height, outSize: outHeight, filter: filter)
         var out = [Float](repeating: 0, count: channels * outWidth * outHeight)
         var scratch = [Float](
             repeating: 0,

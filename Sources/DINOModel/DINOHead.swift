@@ -184,6 +184,27 @@ public struct DINOHead<K: KernelSet> {
         }
     }
 
+    /// Loads a head state dict (bare names: `mlp.0.weight`, …, `last_layer.weight_v`, and a
+    /// BatchNorm head's buffers): every parameter with its shape, no other tensor. Unchanged
+    /// unless everything fits.
+    public mutating func load(_ tensors: [String: Tensor]) throws {
+        for p in parameters {
+            guard let t = tensors[p.name] else {
+                throw CheckpointError.missingTensor("head." + p.name, count: 1)
+            }
+            guard t.shape == p.value.shape else {
+                throw CheckpointError.wrongShape("head." + p.name, expected: p.value.shape, found: t.shape)
+            }
+        }
+        let known = Set(parameters.map(\.name) + bufferNames)
+        if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
+            throw CheckpointError.unexpectedTensor(
+                "head." + extra, count: tensors.keys.filter { !known.contains($0) }.count)
+        }
+        try loadBuffers(tensors)
+        for i in parameters.indices { parameters[i].value = tensors[parameters[i].name]! }
+    }
+
     /// Sets the running statistics from `tensors` (bare head names). Every buffer must be there
     /// with its shape, or none of them (a checkpoint written before they were saved: the
     /// statistics then stay at their initial values, as PyTorch does for an old BatchNorm).

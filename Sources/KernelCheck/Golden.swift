@@ -281,6 +281,7 @@ public enum GoldenRunner {
         case "attention": return try attention(K.self, c)
         case "pos_embed_interpolation": return try positionEmbedding(K.self, c)
         case "dino_head": return try dinoHead(K.self, c)
+        case "dino_head_bn_train": return try batchNormHead(K.self, c)
         case "knn_classify": return try knn(K.self, c)
         case "vit_forward": return try vitForward(K.self, c)
         case "dino_train_step": return try trainStep(K.self, c)
@@ -513,6 +514,53 @@ public enum GoldenRunner {
         return out
     }
 
+    /// The official `DINOHead(use_bn=True)` in train mode: a forward of `x`, the backward of
+    /// `sum(output · R)` (so dy = R), the running statistics after it, then a second forward of
+    /// `x2` and the statistics after that (`ROLE:head.NAME` outputs).
+    static func batchNormHead<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
+        guard let cfg = c.json["config"] as? [String: Any], let file = c.json["weights"] as? String else {
+            throw GoldenError(file: c.path, problem: "needs a config and a weights file")
+        }
+        let config = DINOHeadConfig(
+            inDim: try c.integer("in_dim", in: cfg), outDim: try c.integer("out_dim", in: cfg),
+            hiddenDim: try c.integer("hidden_dim", in: cfg),
+            bottleneckDim: try c.integer("bottleneck_dim", in: cfg),
+            layers: try c.integer("nlayers", in: cfg), normLastLayer: try c.flag("norm_last_layer", in: cfg),
+            batchNorm: try c.flag("use_bn", in: cfg))
+        try c.require(
+            Float(try c.number("bn_eps", in: cfg)) == DINOHead<K>.batchNormEpsilon
+                && (try c.number("bn_momentum", in: cfg)) == DINOHead<K>.batchNormMomentum,
+            "only BatchNorm1d's defaults (eps 1e-5, momentum 0.1) are supported")
+        var head = try DINOHead<K>(config, seed: 0)
+        var tensors: [String: Tensor] = [:]
+        for (name, t) in try Safetensors.readDictionary(c.sibling(file)) {
+            tensors[name.hasPrefix("head.") ? String(name.dropFirst(5)) : name] = t
+        }
+        try head.load(tensors)
+        let x = try c.input("x"), r = try c.input("R"), x2 = try c.input("x2")
+        try c.require(
+            x.shape == [x.rows, config.inDim] && r.shape == [x.rows, config.outDim]
+                && x2.cols == config.inDim,
+            "x [B, \(config.inDim)], R [B, \(config.outDim)] and x2 [B', \(config.inDim)] needed")
+        let y = head.forward(x)
+        var out = [
+            "output": GoldenValues(y),
+            "loss": GoldenValues(
+                scalar: zip(y.storage, r.storage).reduce(0) { $0 + Double($1.0) * Double($1.1) }),
+        ]
+        out["grad_x"] = GoldenValues(head.backward(r))
+        for p in head.parameters where p.trainable { out["grad:head." + p.name] = GoldenValues(p.grad) }
+        func buffers(_ role: String) {
+            for (name, t) in head.stateDict where head.bufferNames.contains(name) {
+                out[role + ":head." + name] = GoldenValues(t)
+            }
+        }
+        buffers("after_forward_1")
+        out["output_2"] = GoldenValues(head.forward(x2))
+        buffers("after_forward_2")
+        return out
+    }
+
     static func knn<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
         let train = try c.input("train_features"), test = try c.input("test_features")
         func labels(_ name: String) throws -> [Int] {
@@ -597,6 +645,9 @@ public enum GoldenRunner {
     }
 
     static func vitForward<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
+        if let cfg = c.json["config"] as? [String: Any], cfg["out_dim"] == nil {
+            return try backboneForward(K.self, c)
+        }
         var net = try network(K.self, c, weights: "weights")
         var out: [String: GoldenValues] = [:]
         for resolution in ["global", "local"] {
@@ -608,6 +659,43 @@ public enum GoldenRunner {
             out["attn_cls_" + resolution] = GoldenValues(
                 attention.reshaped([attention.shape[0], attention.shape[1], attention.shape[3]]))
             out["head_" + resolution] = GoldenValues(net.head.forward(cls))
+        }
+        return out
+    }
+
+    /// A backbone-only `vit_forward` (the released `*_pretrain.pth` layout: bare names, no head):
+    /// the CLS features and CLS attention of `images_global` at any size, and the position table
+    /// interpolated to it.
+    static func backboneForward<K: KernelSet>(_: K.Type, _ c: GoldenCase) throws -> [String: GoldenValues] {
+        guard let cfg = c.json["config"] as? [String: Any], let file = c.json["weights"] as? String else {
+            throw GoldenError(file: c.path, problem: "needs a config and a weights file")
+        }
+        let config = ViTConfig(
+            imageSize: try c.integer("img_size", in: cfg), patchSize: try c.integer("patch_size", in: cfg),
+            channels: try c.integer("in_chans", in: cfg), dim: try c.integer("embed_dim", in: cfg),
+            depth: try c.integer("depth", in: cfg), heads: try c.integer("num_heads", in: cfg),
+            mlpRatio: try c.number("mlp_ratio", in: cfg), dropPathRate: 0,
+            layerNormEpsilon: Float(try c.number("layernorm_eps", in: cfg)))
+        try config.validate()
+        var vit = try ViT<K>(config, seed: 0)
+        try vit.load(try Safetensors.readDictionary(c.sibling(file)))
+        let images = try c.input("images_global")
+        try requireImages(c, images, config, name: "images_global")
+        let cls = vit.forward(images)
+        let attention = vit.lastBlockAttention(queries: 1)
+        var out = [
+            "cls_global": GoldenValues(cls),
+            "attn_cls_global": GoldenValues(
+                attention.reshaped([attention.shape[0], attention.shape[1], attention.shape[3]])),
+        ]
+        if c.expected["pos_embed_interpolated"] != nil {
+            let table = vit.parameters.first { $0.name == "pos_embed" }!.value
+            let p = config.patchSize
+            let moved = ViT<K>.positionEmbedding(
+                table, sourceGrid: config.imageSize / p, height: images.shape[2], width: images.shape[3],
+                patch: p)
+            out["pos_embed_interpolated"] = GoldenValues(
+                moved.table.reshaped([1, moved.table.rows, moved.table.cols]))
         }
         return out
     }
