@@ -118,15 +118,18 @@ extension Image {
     /// - Throws: ``DataError`` naming the file for a missing file, a file that is not a PNG
     ///   (wrong signature), or a truncated or corrupt one (libpng's message).
     public static func readPNG(_ path: String) throws -> Image {
-        let data: Data
+        try decodePNG(fileData(path), name: path)
+    }
+
+    /// The bytes of a picture file; ``DataError`` naming it when it is missing or unreadable.
+    static func fileData(_ path: String) throws -> Data {
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             let exists = FileManager.default.fileExists(atPath: path)
             throw DataError(
                 path, exists ? "cannot read the file (\(error.localizedDescription))" : "no such file")
         }
-        return try decodePNG(data, name: path)
     }
 
     /// Decodes PNG bytes; `name` is used in error messages.

@@ -13,14 +13,7 @@ extension Image {
     /// Reads a PNG or a JPEG, whatever its extension says.
     /// - Throws: ``DataError`` naming the file: missing, unreadable, neither format, corrupt.
     public static func read(_ path: String) throws -> Image {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw DataError(
-                path, exists ? "cannot read the file (\(error.localizedDescription))" : "no such file")
-        }
+        let data = try fileData(path)
         if isJPEG(data) { return try decodeJPEG(data, name: path) }
         if data.count >= 8 && data.first == 0x89 { return try decodePNG(data, name: path) }
         let head = data.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
@@ -30,13 +23,7 @@ extension Image {
 
     /// Reads a JPEG file (baseline or progressive; gray stays 1 channel, colour becomes RGB).
     public static func readJPEG(_ path: String) throws -> Image {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw DataError(
-                path, exists ? "cannot read the file (\(error.localizedDescription))" : "no such file")
-        }
-        return try decodeJPEG(data, name: path)
+        try decodeJPEG(fileData(path), name: path)
     }
 
     /// Decodes JPEG bytes with libjpeg-turbo's default (accurate integer) DCT and fancy

@@ -161,38 +161,31 @@ public enum Safetensors {
             entries.append((name, shape, begin, end, width))
         }
         entries.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }
+        // In file order: F32 values by bit pattern, the I64 counters as whole-number Floats.
         var tensors: [(name: String, tensor: Tensor)] = []
-        for e in entries where e.width == 8 {
-            var values: [Float] = []
+        for e in entries {
+            var values = [Float](repeating: 0, count: (e.end - e.begin) / e.width)
             var p = bufferStart + e.begin
-            while p < bufferStart + e.end {
-                var v: Int64 = 0
-                for i in 0..<8 { v |= Int64(bytes[p + i]) << (8 * Int64(i)) }
-                guard v >= 0 && v < 16_777_216 else {
-                    throw CheckpointError(
-                        .wrongDType, tensor: e.name,
-                        "I64 value \(v) is outside 0..<2^24 (not a batch counter)")
+            for i in values.indices {
+                if e.width == 8 {
+                    var v: Int64 = 0
+                    for j in 0..<8 { v |= Int64(bytes[p + j]) << (8 * Int64(j)) }
+                    guard v >= 0 && v < 16_777_216 else {
+                        throw CheckpointError(
+                            .wrongDType, tensor: e.name,
+                            "I64 value \(v) is outside 0..<2^24 (not a batch counter)")
+                    }
+                    values[i] = Float(v)
+                } else {
+                    let bits =
+                        UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16
+                        | UInt32(bytes[p + 3]) << 24
+                    values[i] = Float(bitPattern: bits)
                 }
-                values.append(Float(v))
-                p += 8
+                p += e.width
             }
             tensors.append((e.name, Tensor(shape: e.shape, values)))
         }
-        let floats = entries.filter { $0.width == 4 }.map { e -> (name: String, tensor: Tensor) in
-            var values = [Float](repeating: 0, count: (e.end - e.begin) / 4)
-            var p = bufferStart + e.begin
-            for i in values.indices {
-                let bits =
-                    UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(
-                        bytes[p + 3]) << 24
-                values[i] = Float(bitPattern: bits)
-                p += 4
-            }
-            return (e.name, Tensor(shape: e.shape, values))
-        }
-        // Back into file order.
-        let order = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
-        tensors = (tensors + floats).sorted { order[$0.name]! < order[$1.name]! }
         return (tensors, metadata)
     }
 
