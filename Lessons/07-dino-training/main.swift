@@ -311,8 +311,8 @@ let evalStart = Date()
 let report: EvaluationReport
 do {
     report = try EvaluationReport.compute(
-        SIMDKernels.self, checkpoint: runFolder, trainSize: evalTrain, testSize: evalTest, linear: true,
-        log: { print($0) })
+        SIMDKernels.self, checkpoint: runFolder,
+        options: EvaluationReport.Options(trainSize: evalTrain, testSize: evalTest), log: { print($0) })
 } catch { fail("evaluation failed: \(error)") }
 let evalWall = Date().timeIntervalSince(evalStart)
 print("")
@@ -335,7 +335,7 @@ if fullSplit {
             + "\(report.trainImages) / \(report.testImages) images)")
 }
 var byK = Series(columns: ["k", "dino_teacher", "raw_pixels", "random_init_vit"])
-for k in EvaluationReport.ks {
+for k in report.ks {
     byK.append([Double(k), report.model[k]!, report.rawPixels[k]!, report.randomInit[k]!])
 }
 try lesson.plot(

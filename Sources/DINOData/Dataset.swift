@@ -283,71 +283,139 @@ extension Dataset {
     }
 }
 
-// MARK: - A folder of PNGs, one sub-folder per class
+// MARK: - Folders of pictures: class sub-folders (ImageFolder) or unlabelled
 
 extension Dataset {
-    /// torchvision's `ImageFolder` layout: `root/<class>/<image>.png`. Classes are the
-    /// sub-folders in sorted order, images sorted by name; files that are not `.png` are skipped.
-    /// All images must share one size; `channels` (1 or 3) converts every image, nil keeps the
-    /// first image's channel count and requires the others to match.
+    /// The file names that are read as pictures: PNG and JPEG, by extension, any case.
+    public static let pictureExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+    /// torchvision's `ImageFolder` layout: `root/<class>/<picture>`, PNG or JPEG. Classes are the
+    /// sub-folders in sorted order, pictures sorted by name; other files are skipped.
+    /// - Parameters:
+    ///   - channels: 1 or 3 converts every picture; nil keeps gray when every picture is gray and
+    ///     otherwise turns all into RGB (gray repeated), as the official loader's `convert("RGB")`
+    ///     does for colour data.
+    ///   - size: resize every picture that is not `size × size` (the shorter side to `size`,
+    ///     bilinear, then the centre: torchvision's `Resize(size)` + `CenterCrop(size)`); nil keeps
+    ///     the pictures as they are, which must then share one size.
     /// - Throws: ``DataError`` for a missing root, a root without class folders, a class folder
-    ///   without PNGs, an unreadable PNG, or a size / channel mismatch (naming the file).
-    public static func imageFolder(_ root: String, channels: Int? = nil) throws -> Dataset {
+    ///   without pictures, an unreadable file, or a size mismatch (naming the file).
+    public static func imageFolder(_ root: String, channels: Int? = nil, size: Int? = nil) throws -> Dataset {
+        try checkFolder(
+            root, channels: channels, size: size, expecting: "a folder with one sub-folder per class")
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
-            throw DataError(root, "no such folder")
-        }
-        guard isDirectory.boolValue else {
-            throw DataError(root, "is a file, expected a folder with one sub-folder per class")
-        }
-        if let channels, channels != 1 && channels != 3 {
-            throw DataError(root, "channels \(channels): expected 1 or 3")
-        }
-        let entries = (try? fm.contentsOfDirectory(atPath: root)) ?? []
-        let classes = entries.filter { name in
+        let classes = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { name in
             var d: ObjCBool = false
             return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &d)
                 && d.boolValue
         }.sorted()
         guard !classes.isEmpty else {
-            throw DataError(root, "empty folder: no class sub-folders (expected root/<class>/<image>.png)")
+            throw DataError(
+                root, "empty folder: no class sub-folders (expected root/<class>/<picture>.png or .jpg)")
         }
-        var pixels: [UInt8] = []
+        var stack = PictureStack(size: size)
         var labels: [Int] = []
-        var shape: (c: Int, h: Int, w: Int, first: String)?
         for (label, className) in classes.enumerated() {
             let folder = root + "/" + className
-            let files = ((try? fm.contentsOfDirectory(atPath: folder)) ?? [])
-                .filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".png") }.sorted()
-            guard !files.isEmpty else { throw DataError(folder, "empty class folder: no .png files") }
+            let files = pictureFiles(in: folder, recursive: false)
+            guard !files.isEmpty else {
+                throw DataError(folder, "empty class folder: no .png or .jpg files")
+            }
             for file in files {
-                let path = folder + "/" + file
-                var image = try Image.readPNG(path)
-                if let channels { image = channels == 3 ? image.rgb : image.gray }
-                if let s = shape {
-                    guard image.width == s.w, image.height == s.h else {
-                        throw DataError(
-                            path,
-                            "is \(image.width)x\(image.height), but \(s.first) is \(s.w)x\(s.h): all images must share one size"
-                        )
-                    }
-                    guard image.channels == s.c else {
-                        throw DataError(
-                            path,
-                            "has \(image.channels) channel(s), but \(s.first) has \(s.c): pass channels: to convert"
-                        )
-                    }
-                } else {
-                    shape = (image.channels, image.height, image.width, path)
-                }
-                pixels += image.pixels.map { UInt8(($0 > 0 ? ($0 < 1 ? $0 : 1) : 0) * 255 + 0.5) }
+                try stack.append(folder + "/" + file)
                 labels.append(label)
             }
         }
-        let s = shape!
+        return try stack.dataset(
+            name: URL(fileURLWithPath: root).lastPathComponent, channels: channels, labels: labels,
+            classNames: classes)
+    }
+
+    /// Every PNG and JPEG under `root` (sub-folders included, sorted by path), without labels:
+    /// the data of a self-supervised run on your own pictures. All images get label 0 of one
+    /// class named "unlabelled"; `channels` and `size` as in ``imageFolder(_:channels:size:)``.
+    /// - Throws: ``DataError`` for a missing or empty folder, an unreadable file or, without
+    ///   `size`, pictures of different sizes.
+    public static func unlabelledImages(
+        _ root: String, channels: Int? = nil, size: Int? = nil
+    ) throws -> Dataset {
+        try checkFolder(root, channels: channels, size: size, expecting: "a folder of .png or .jpg pictures")
+        let files = pictureFiles(in: root, recursive: true)
+        guard !files.isEmpty else {
+            throw DataError(root, "no .png or .jpg pictures in this folder or its sub-folders")
+        }
+        var stack = PictureStack(size: size)
+        for file in files { try stack.append(root + "/" + file) }
+        return try stack.dataset(
+            name: URL(fileURLWithPath: root).lastPathComponent, channels: channels,
+            labels: [Int](repeating: 0, count: files.count), classNames: ["unlabelled"])
+    }
+
+    private static func checkFolder(_ root: String, channels: Int?, size: Int?, expecting: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw DataError(root, "no such folder")
+        }
+        guard isDirectory.boolValue else { throw DataError(root, "is a file, expected \(expecting)") }
+        if let channels, channels != 1 && channels != 3 {
+            throw DataError(root, "channels \(channels): expected 1 or 3")
+        }
+        if let size, !(1...4096).contains(size) {
+            throw DataError(root, "resize to \(size): expected a side from 1 to 4096 pixels")
+        }
+    }
+
+    /// The pictures in `folder` (relative paths, sorted; hidden files and folders skipped).
+    static func pictureFiles(in folder: String, recursive: Bool) -> [String] {
+        let fm = FileManager.default
+        let names: [String]
+        if recursive {
+            names = (fm.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? [])
+                .filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+        } else {
+            names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }
+        }
+        return names.filter { name in
+            let ext = (name as NSString).pathExtension.lowercased()
+            var d: ObjCBool = false
+            return pictureExtensions.contains(ext)
+                && fm.fileExists(atPath: folder + "/" + name, isDirectory: &d) && !d.boolValue
+        }.sorted()
+    }
+}
+
+/// Pictures read one by one, resized when asked, and packed into a ``Dataset`` at the end
+/// (when the channel count of the whole set is known).
+private struct PictureStack {
+    let size: Int?
+    var images: [(path: String, image: Image)] = []
+
+    init(size: Int?) { self.size = size }
+
+    mutating func append(_ path: String) throws {
+        var image = try Image.read(path)
+        if let size, image.width != size || image.height != size { image = image.centreSquare(size) }
+        if let first = images.first?.image, image.width != first.width || image.height != first.height {
+            throw DataError(
+                path,
+                "is \(image.width)x\(image.height), but \(images[0].path) is \(first.width)x\(first.height): "
+                    + "pictures of different sizes need a resize (a dataset spec ending in @SIZE, e.g. images:DIR@64)"
+            )
+        }
+        images.append((path, image))
+    }
+
+    func dataset(name: String, channels: Int?, labels: [Int], classNames: [String]) throws -> Dataset {
+        let c = channels ?? (images.allSatisfy { $0.image.channels == 1 } ? 1 : 3)
+        let first = images[0].image
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(images.count * c * first.width * first.height)
+        for (_, picture) in images {
+            let image = picture.channels == c ? picture : (c == 3 ? picture.rgb : picture.gray)
+            pixels += image.pixels.map { UInt8(($0 > 0 ? ($0 < 1 ? $0 : 1) : 0) * 255 + 0.5) }
+        }
         return try Dataset(
-            name: URL(fileURLWithPath: root).lastPathComponent, channels: s.c, height: s.h, width: s.w,
-            pixels: pixels, labels: labels, classNames: classes)
+            name: name, channels: c, height: first.height, width: first.width, pixels: pixels, labels: labels,
+            classNames: classNames)
     }
 }

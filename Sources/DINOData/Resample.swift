@@ -223,3 +223,28 @@ extension Image {
         return Image(width: outWidth, height: outHeight, channels: channels, pixels: out)
     }
 }
+
+extension Image {
+    /// A `size × size` square of this picture the way torchvision's `Resize(size)` +
+    /// `CenterCrop(size)` make one: the shorter side resized to `size` (the longer one in
+    /// proportion, rounded down; antialiased, bilinear by default as `Resize`'s), then the
+    /// centre kept.
+    public func centreSquare(_ size: Int, filter: ResampleFilter = .bilinear) -> Image {
+        precondition(size > 0, "Image.centreSquare: size \(size) must be positive")
+        let (w, h) =
+            width <= height
+            ? (size, max(size, Int(Double(size) * Double(height) / Double(width))))
+            : (max(size, Int(Double(size) * Double(width) / Double(height))), size)
+        let resized = (w == width && h == height) ? self : resized(width: w, height: h, filter: filter)
+        let top = Int((Double(h - size) / 2).rounded(.toNearestOrEven))
+        let left = Int((Double(w - size) / 2).rounded(.toNearestOrEven))
+        var out = [Float](repeating: 0, count: channels * size * size)
+        for c in 0..<channels {
+            for y in 0..<size {
+                let from = (c * h + top + y) * w + left
+                out[(c * size + y) * size..<(c * size + y + 1) * size] = resized.pixels[from..<from + size]
+            }
+        }
+        return Image(width: size, height: size, channels: channels, pixels: out)
+    }
+}

@@ -14,6 +14,13 @@ public struct Evaluator: Sendable {
     public var testSize: Int?
     /// Images per forward pass.
     public var batchSize = 500
+    /// When set, every image is made a `side × side` square first (``Image/centreSquare(_:filter:)``
+    /// with the bicubic filter, as the official `eval_knn.py` resizes): for a backbone trained at
+    /// another size than the data's (released weights on small images).
+    public var side: Int?
+    /// When set, every image is converted to this many channels first (gray repeated into RGB,
+    /// or RGB to luma): for a backbone trained on the other kind.
+    public var channels: Int?
 
     public init(trainSize: Int? = nil, testSize: Int? = nil) {
         self.trainSize = trainSize
@@ -29,7 +36,7 @@ public struct Evaluator: Sendable {
         var start = 0
         while start < n {
             let count = min(batchSize, n - start)
-            let images = normalized(data.tensor(Array(start..<(start + count))), normalization)
+            let images = normalized(batch(data, Array(start..<(start + count))), normalization)
             let cls = backbone.forward(images, training: false)
             out.setRows(start, cls)
             start += count
@@ -40,8 +47,33 @@ public struct Evaluator: Sendable {
     /// Raw normalised pixels `[N, C·H·W]` of the first `limit` images (the pixel baseline).
     public func pixels(_ data: Dataset, normalization: Normalization, limit: Int?) -> Tensor {
         let n = min(limit ?? data.count, data.count)
-        let t = normalized(data.tensor(Array(0..<n)), normalization)
-        return t.reshaped([n, data.imageSize])
+        let t = normalized(batch(data, Array(0..<n)), normalization)
+        return t.reshaped([n, t.count / max(n, 1)])
+    }
+
+    /// Images `indices` of `data` as `[B, C, H, W]` in [0, 1], squared and converted as `side`
+    /// and `channels` say.
+    public func batch(_ data: Dataset, _ indices: [Int]) -> Tensor {
+        let raw = data.tensor(indices)
+        guard side != nil || (channels != nil && channels != data.channels) else { return raw }
+        let images = indices.indices.map { k -> Image in
+            var image = Image(raw, item: k)
+            if let channels, channels != image.channels { image = channels == 3 ? image.rgb : image.gray }
+            if let side, image.width != side || image.height != side {
+                image = image.centreSquare(side, filter: .bicubic)
+            }
+            return image
+        }
+        let first =
+            images.first
+            ?? Image(
+                width: side ?? data.width, height: side ?? data.height, channels: channels ?? data.channels)
+        var out = Tensor(shape: [indices.count, first.channels, first.height, first.width])
+        for (k, image) in images.enumerated() {
+            let size = image.pixels.count
+            out.storage[(k * size)..<((k + 1) * size)] = image.pixels[...]
+        }
+        return out
     }
 
     /// Weighted k-NN top-1 (%) for each k, T = 0.07, classes from the data.
@@ -64,13 +96,26 @@ public struct Evaluator: Sendable {
         _ kernels: K.Type, train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int,
         ks: [Int]
     ) throws -> [Int: Double] {
-        var out: [Int: Double] = [:]
+        try scores(
+            K.self, train: train, trainLabels: trainLabels, test: test, testLabels: testLabels,
+            classes: classes, ks: ks
+        ).top1
+    }
+
+    /// Weighted k-NN top-1 and top-5 (%) on given features for each k (a k above the number of
+    /// training images uses them all), neighbours' votes `exp(cosine / temperature)`.
+    public func scores<K: KernelSet>(
+        _ kernels: K.Type, train: Tensor, trainLabels: [Int], test: Tensor, testLabels: [Int], classes: Int,
+        ks: [Int], temperature: Double = 0.07
+    ) throws -> KNNScores {
+        var out = KNNScores()
         for k in ks {
             let r = try WeightedKNN.classify(
                 K.self, train: train, trainLabels: Array(trainLabels.prefix(train.rows)),
                 test: test, testLabels: Array(testLabels.prefix(test.rows)),
-                k: min(k, train.rows), temperature: 0.07, classes: classes)
-            out[k] = r.top1 ?? .nan
+                k: min(k, train.rows), temperature: Float(temperature), classes: classes)
+            out.top1[k] = r.top1 ?? .nan
+            out.top5[k] = r.top5 ?? .nan
         }
         return out
     }
@@ -88,4 +133,11 @@ public struct Evaluator: Sendable {
         }
         return t
     }
+}
+
+/// Weighted k-NN top-1 and top-5 accuracy (%) by k.
+public struct KNNScores: Sendable, Equatable {
+    public var top1: [Int: Double] = [:]
+    public var top5: [Int: Double] = [:]
+    public init() {}
 }

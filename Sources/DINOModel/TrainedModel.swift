@@ -28,7 +28,7 @@ public struct TrainedModel<K: KernelSet> {
         loaded: (tensors: [String: Tensor], config: TrainingConfig, source: String), train: Dataset? = nil
     ) throws {
         let (tensors, config, source) = loaded
-        let data = try train ?? DataSources.load(config.dataset, split: .train)
+        let data = try train ?? DataSources.load(config.dataset, split: .train, imageSize: config.imageSize)
         var vit = config.vit
         vit.channels = data.channels
         vit.dropPathRate = 0
@@ -40,8 +40,46 @@ public struct TrainedModel<K: KernelSet> {
         normalization = Normalization(mean: stats.mean.map(Float.init), std: stats.std.map(Float.init))
         self.config = config
         self.source = source
+        kind = config.supervised == true ? "supervised ViT" : "DINO teacher"
     }
 
-    /// "DINO teacher" or "supervised ViT".
-    public var kind: String { config.supervised == true ? "supervised ViT" : "DINO teacher" }
+    /// A backbone in the official layout (`.safetensors` converted from a `.pth`: the released
+    /// `dino_deitsmall16_pretrain.pth`, a teacher of `checkpoint.pth`, or `dino train`'s own
+    /// teacher), its shape read from the tensors and `heads`. Normalised as the official
+    /// evaluations do, with ImageNet's statistics (their mean for a 1-channel backbone); the
+    /// random-init baseline is the same ViT at seed 0. `config` describes the backbone only.
+    /// - Throws: ``CheckpointError`` naming the file (missing tensors, wrong shapes).
+    public init(weights path: String, heads: Int) throws {
+        let tensors = try Safetensors.readDictionary(path)
+        var vit: ViTConfig
+        do { vit = try ViTConfig.inferred(from: tensors, heads: heads) } catch let e as CheckpointError {
+            throw e.at(path)
+        }
+        vit.dropPathRate = 0
+        randomInit = try ViT<K>(vit, seed: 0)
+        backbone = randomInit
+        do { try backbone.load(tensors) } catch let e as CheckpointError { throw e.at(path) }
+        let imageNet = Normalization.imageNet
+        normalization =
+            vit.channels == 3
+            ? imageNet
+            : Normalization(
+                mean: [imageNet.mean.reduce(0, +) / 3], std: [imageNet.std.reduce(0, +) / 3])
+        var c = TrainingConfig()
+        c.name = URL(fileURLWithPath: path).lastPathComponent
+        c.imageSize = vit.imageSize
+        c.globalSize = vit.imageSize
+        c.patchSize = vit.patchSize
+        c.dim = vit.dim
+        c.depth = vit.depth
+        c.heads = vit.heads
+        c.mlpRatio = vit.mlpRatio
+        c.dataset = ""
+        config = c
+        source = path
+        kind = "backbone"
+    }
+
+    /// What the model is: "DINO teacher", "supervised ViT", or "backbone" (official-layout weights).
+    public let kind: String
 }

@@ -147,6 +147,10 @@ public struct DINOTrainer<K: KernelSet> {
     public let config: TrainingConfig
     public let train: Dataset
     public let test: Dataset?
+    /// The k-NN bank when it is not `train` (see ``init(config:train:test:bank:scenes:)``).
+    public let bank: Dataset?
+    /// The labelled images the k-NN compares the test images with.
+    public var knnBank: Dataset { bank ?? train }
     /// Fresh training scenes every epoch (the `scenes` datasets), instead of the images of `train`.
     public let scenes: SceneGenerator?
     public var step: DINOTrainStep<K>
@@ -169,12 +173,24 @@ public struct DINOTrainer<K: KernelSet> {
     ///     normalisation statistics);
     ///   - scenes: when given, every batch is rendered afresh from it instead of read from `train`.
     /// - Throws: when the config is invalid or the data does not fit it.
-    public init(config: TrainingConfig, train: Dataset, test: Dataset?, scenes: SceneGenerator? = nil) throws
-    {
+    ///   - bank: the k-NN's labelled training images when they are not `train` (a run on
+    ///     unlabelled pictures measured on a labelled dataset, `knnDataset`).
+    public init(
+        config: TrainingConfig, train: Dataset, test: Dataset?, bank: Dataset? = nil,
+        scenes: SceneGenerator? = nil
+    ) throws {
         try config.validate()
         self.config = config
         self.train = config.trainLimit.map { train.prefix($0) } ?? train
         self.test = test
+        self.bank = bank
+        for (role, data) in [("k-NN bank", bank), ("test set", test)] {
+            if let data, data.channels != train.channels {
+                throw TrainingError(
+                    "\(role) \(data.name) has \(data.channels)-channel images, the training images \(train.channels)"
+                )
+            }
+        }
         self.scenes = try TrainingData.scenes(scenes, config: config, train: self.train)
         var vit = config.vit
         vit.channels = train.channels
@@ -262,10 +278,10 @@ public struct DINOTrainer<K: KernelSet> {
         let eval = Evaluator(trainSize: config.knnTrainSize, testSize: config.knnTestSize)
         let n = normalization
         record.knnTeacher = try eval.knn(
-            K.self, backbone: &step.teacher.backbone, train: train, test: test,
+            K.self, backbone: &step.teacher.backbone, train: knnBank, test: test,
             normalization: n, ks: [20])[20]
         record.knnStudent = try eval.knn(
-            K.self, backbone: &step.student.backbone, train: train, test: test,
+            K.self, backbone: &step.student.backbone, train: knnBank, test: test,
             normalization: n, ks: [20])[20]
         if test.masks != nil {
             record.jaccardTeacher = try Segmentation.evaluate(

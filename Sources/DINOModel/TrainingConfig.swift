@@ -7,8 +7,13 @@ import Foundation
 public struct TrainingConfig: Codable, Sendable, Equatable {
     public var name = "custom"
     // Data
-    /// `fashion-mnist`, a folder of IDX files, a CIFAR-10 binary folder or a PNG class folder.
+    /// A dataset spec (``DataSources``): `fashion-mnist`, `scenes`, a folder of IDX files, a
+    /// CIFAR-10 binary folder, a class folder of pictures, or unlabelled pictures.
     public var dataset = "fashion-mnist"
+    /// A labelled dataset spec for the k-NN during training (its training split is the bank, its
+    /// test split the queries) instead of `dataset`'s own splits: what a run on unlabelled
+    /// pictures is measured with. Optional in the JSON (nil = `dataset`).
+    public var knnDataset: String?
     /// Train on the first N images only (tests and quick runs); nil = all.
     public var trainLimit: Int?
     // Backbone
@@ -455,6 +460,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         c.blurSigmaMax = 2
         c.supervised = false
         c.evalsPerEpoch = 1
+        c.knnDataset = "fashion-mnist"
         let object = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(c))) as? [String: Any]
         return Set(object?.keys.map { $0 } ?? [])
     }()
@@ -503,8 +509,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         "use_fp16": "this project trains in Float32 only (use_fp16 false is accepted)",
         "optimizer": "this project trains with AdamW only (optimizer adamw is accepted)",
         "data_path":
-            "use --dataset (folder:DIR reads DIR/train/<class>/*.png like the official ImageFolder; "
-            + "also fashion-mnist, scenes, idx:DIR, cifar10:DIR)",
+            "use --dataset (folder:DIR reads DIR/train/<class>/* like the official ImageFolder, PNG or JPEG; "
+            + "images:DIR any unlabelled pictures; also fashion-mnist, scenes, idx:DIR, cifar10:DIR)",
         "num_workers":
             "images are loaded and augmented inside the training process; --threads sets the SIMD core's threads",
         "dist_url":

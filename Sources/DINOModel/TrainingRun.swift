@@ -26,9 +26,8 @@ public struct TrainingRun {
 
     /// Trains and returns the finished trainer (its teacher is the model to evaluate).
     public func run<K: KernelSet>(_ kernels: K.Type) throws -> DINOTrainer<K> {
-        let (train, scenes) = try DataSources.training(config.dataset)
-        let test = try DataSources.load(config.dataset, split: .test)
-        var trainer = try DINOTrainer<K>(config: config, train: train, test: test, scenes: scenes)
+        let (train, scenes, bank, test) = try DataSources.run(config)
+        var trainer = try DINOTrainer<K>(config: config, train: train, test: test, bank: bank, scenes: scenes)
         try prepareFolder()
         if resume && (try? Checkpoint.folder(run: folder)) != nil {
             let checkpoint = try Checkpoint.load(run: folder)
@@ -61,12 +60,11 @@ public struct TrainingRun {
             progress: { r in
                 logBuffer += jsonLine(r) + "\n"
                 meter.step(r) { done, rate, elapsed, remaining in
+                    // Fits 80 columns; entropy, KL and the rest of each step are in log.jsonl.
                     String(
-                        format:
-                            "epoch %d/%d %@ it %d/%d  loss %.4f  lr %.2e  h(Pt) %.3f  KL %.3f  %.0f img/s  %@ elapsed, ETA %@",
-                        r.epoch + 1, epochCount, bar(Double(done) / Double(total)), done, total, r.loss, r.lr,
-                        r.entropy, r.kl,
-                        rate, clock(elapsed), clock(remaining))
+                        format: "epoch %d/%d %@ %d/%d loss %.4f lr %.1e %.0f img/s ETA %@",
+                        r.epoch + 1, epochCount, bar(Double(done) / Double(total), width: 10), done, total,
+                        r.loss, r.lr, rate, clock(remaining))
                 }
             },
             epochDone: { t, record in
@@ -111,8 +109,11 @@ public struct TrainingRun {
             throw TrainingError(
                 "--resume is not supported for a supervised run; start it again in a new folder")
         }
-        let (train, scenes) = try DataSources.training(config.dataset)
-        let test = try DataSources.load(config.dataset, split: .test)
+        guard config.knnDataset == nil, !config.dataset.hasPrefix("images:") else {
+            throw TrainingError(
+                "a supervised run trains on labels: give a labelled dataset, not images:DIR or a knnDataset")
+        }
+        let (train, scenes, _, test) = try DataSources.run(config)
         var trainer = try SupervisedTrainer<K>(config: config, train: train, test: test, scenes: scenes)
         try prepareFolder()
         try Files.atomicWrite(config.encoded(), to: folder + "/config.json")
@@ -132,9 +133,9 @@ public struct TrainingRun {
                 logBuffer += jsonLine(r) + "\n"
                 meter.step(r) { done, rate, elapsed, remaining in
                     String(
-                        format: "epoch %d/%d it %d/%d  loss %.4f  lr %.2e  %.0f img/s  %@ elapsed, ETA %@",
-                        r.epoch + 1, epochCount, done, total, r.loss, r.lr, rate, clock(elapsed),
-                        clock(remaining))
+                        format: "epoch %d/%d %@ %d/%d loss %.4f lr %.1e %.0f img/s ETA %@",
+                        r.epoch + 1, epochCount, bar(Double(done) / Double(total), width: 10), done, total,
+                        r.loss, r.lr, rate, clock(remaining))
                 }
             },
             epochDone: { t, record in

@@ -81,13 +81,15 @@ struct AttentionCommand: ParsableCommand {
     var mass: Float = 0.6
 
     @Option(
-        name: [.customLong("output"), .customLong("output_dir"), .customLong("output-dir")],
+        name: [
+            .customLong("out"), .customLong("output_dir"), .customLong("output-dir"), .customLong("output"),
+        ],
         help: ArgumentHelp(
             "Output: a PNG for the test-image grid (default plots/attention.png); a folder that does not exist yet with --image.",
             valueName: "path"))
     var output: String?
 
-    @Flag(name: .long, help: "With --image: write into --output even if the folder exists.")
+    @Flag(name: .long, help: "With --image: write into --out even if the folder exists.")
     var overwrite = false
 
     @OptionGroup var threads: ThreadOptions
@@ -140,7 +142,7 @@ struct AttentionCommand: ParsableCommand {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && !overwrite {
             throw ValidationError(
-                "--output: \(folder) already exists; choose another folder or pass --overwrite")
+                "--out: \(folder) already exists; choose another folder or pass --overwrite")
         }
         let picture = try Image.read(path)
         var backbone: ViT<SIMDKernels>

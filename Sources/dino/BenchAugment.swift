@@ -15,8 +15,7 @@ struct BenchAugment: ParsableCommand {
         commandName: "augment",
         abstract: "Multi-crop augmentation throughput (crops/s, median of several batches).")
 
-    @Option(name: .long, help: "Thread counts (comma separated, e.g. 1,2).")
-    var threads: String = "1,2"
+    @OptionGroup var sweep: BenchThreadOptions
 
     @Option(name: .long, help: "Timed batches per workload (the median is reported).")
     var runs: Int = 7
@@ -36,13 +35,16 @@ struct BenchAugment: ParsableCommand {
     @Option(name: .long, help: "Only workloads whose name contains this text (e.g. photo, 6x14).")
     var only: String?
 
-    @Option(name: .long, help: "Folder for the chart (augment.dat/.gp/.png).")
+    @Option(
+        name: [.customLong("out"), .customLong("plots")],
+        help: ArgumentHelp("Folder for the chart (augment.dat/.gp/.png).", valueName: "dir"))
     var plots: String = "plots/bench"
 
     func run() throws {
         try forwardingUsageErrors {
             try AugmentationBenchmark(
-                threads: threads, runs: runs, batch: batch, photoBatch: photoBatch, image: image,
+                threads: sweep.threads.description, runs: runs, batch: batch, photoBatch: photoBatch,
+                image: image,
                 fashionMNIST: fashionMNIST, only: only, plots: plots
             ).run()
         }

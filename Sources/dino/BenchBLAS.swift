@@ -26,8 +26,7 @@ struct BenchBLAS: ParsableCommand {
     @Option(name: .long, help: "Path of an OpenBLAS shared library (cblas_sgemm, 32- or 64-bit integers).")
     var library: String
 
-    @Option(name: .long, help: "Thread counts (comma separated, e.g. 1,2), used by both libraries.")
-    var threads: String = "1,2"
+    @OptionGroup var sweep: BenchThreadOptions
 
     @Option(name: .long, help: "Only cases whose layout or shape contains this text (e.g. tn, 4160).")
     var only: String?
@@ -50,13 +49,16 @@ struct BenchBLAS: ParsableCommand {
         ))
     var keepOpenBLASEnvironment = false
 
-    @Option(name: .long, help: "Folder for the chart (blas.dat/.gp/.png).")
+    @Option(
+        name: [.customLong("out"), .customLong("plots")],
+        help: ArgumentHelp("Folder for the chart (blas.dat/.gp/.png).", valueName: "dir"))
     var plots: String = "plots/bench"
 
     func run() throws {
         try forwardingUsageErrors {
             try BLASComparison(
-                library: library, threads: threads, only: only, runs: runs, rounds: rounds, json: json,
+                library: library, threads: sweep.threads.description, only: only, runs: runs, rounds: rounds,
+                json: json,
                 keepOpenBLASEnvironment: keepOpenBLASEnvironment, plots: plots
             ).run()
         }

@@ -12,8 +12,7 @@ struct BenchKernels: ParsableCommand {
         commandName: "kernels",
         abstract: "Time every kernel on the reference and SIMD cores (parity is checked first).")
 
-    @Option(name: .long, help: "Thread counts for the SIMD core (comma separated, e.g. 1,2).")
-    var threads: String = "1"
+    @OptionGroup var sweep: BenchThreadOptions
 
     @Option(name: .long, help: "Only ops whose name contains this text (e.g. matmul, softmax).")
     var op: String?
@@ -27,13 +26,16 @@ struct BenchKernels: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per line instead of the table.")
     var json = false
 
-    @Option(name: .long, help: "Folder for the chart (kernels.dat/.gp/.png).")
+    @Option(
+        name: [.customLong("out"), .customLong("plots")],
+        help: ArgumentHelp("Folder for the chart (kernels.dat/.gp/.png).", valueName: "dir"))
     var plots: String = "plots/bench"
 
     func run() throws {
         try forwardingUsageErrors {
             try KernelsBenchmark(
-                threads: threads, op: op, runs: runs, noReference: noReference, json: json, plots: plots
+                threads: sweep.threads.description, op: op, runs: runs, noReference: noReference, json: json,
+                plots: plots
             ).run()
         }
     }

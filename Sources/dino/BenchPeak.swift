@@ -14,13 +14,12 @@ struct BenchPeak: ParsableCommand {
             "Measure this CPU's FMA throughput (GFLOP/s) at 256 and 512 bits, 12 independent chains per thread."
     )
 
-    @Option(name: .long, help: "Thread counts (comma separated).")
-    var threads: String = "1,2"
+    @OptionGroup var sweep: BenchThreadOptions
 
     @Option(name: .long, help: "Timed runs per measurement (the median is reported).")
     var runs: Int = 5
 
     func run() throws {
-        try forwardingUsageErrors { try PeakBenchmark(threads: threads, runs: runs).run() }
+        try forwardingUsageErrors { try PeakBenchmark(threads: sweep.threads.description, runs: runs).run() }
     }
 }

@@ -21,8 +21,7 @@ struct BenchTrain: ParsableCommand {
     @Option(name: .long, help: "Configs (comma separated): tiny, tiny_p7, lesson, default.")
     var config: String = "tiny,tiny_p7,lesson,default"
 
-    @Option(name: .long, help: "Thread counts (comma separated).")
-    var threads: String = "1,2"
+    @OptionGroup var sweep: BenchThreadOptions
 
     @Option(name: .long, help: "Timed steps per measurement (median reported).")
     var steps: Int = 10
@@ -36,13 +35,16 @@ struct BenchTrain: ParsableCommand {
     @Flag(name: .long, help: "One JSON object per line.")
     var json = false
 
-    @Option(name: .long, help: "Folder for train.png/.dat/.gp.")
+    @Option(
+        name: [.customLong("out"), .customLong("plots")],
+        help: ArgumentHelp("Folder for train.png/.dat/.gp.", valueName: "dir"))
     var plots: String = "plots/bench"
 
     func run() throws {
         try forwardingUsageErrors {
             try TrainingStepBenchmark(
-                config: config, threads: threads, steps: steps, warmup: warmup, withData: withData,
+                config: config, threads: sweep.threads.description, steps: steps, warmup: warmup,
+                withData: withData,
                 json: json, plots: plots
             ).run()
         }

@@ -66,20 +66,53 @@ func threadList(_ text: String) throws -> [Int] {
     try forwardingUsageErrors { try Benchmarks.threadList(text) }
 }
 
-/// `--threads` shared by every subcommand that runs the SIMD core.
+/// The value of `--threads` in every subcommand: one count, or a comma-separated list of counts
+/// for the benchmarks that measure several ("1,2"), each 1 to 64.
+struct ThreadCounts: ExpressibleByArgument, CustomStringConvertible, Equatable {
+    var values: [Int]
+
+    init(_ values: [Int]) { self.values = values }
+
+    init?(argument: String) {
+        guard let values = try? Benchmarks.threadList(argument) else { return nil }
+        self.values = values
+    }
+
+    /// The machine's cores: what a run uses by default.
+    static let machine = ThreadCounts([Threads.machineCores])
+    /// One thread and all of them: what a benchmark measures by default.
+    static let oneAndAll = ThreadCounts(Threads.machineCores == 1 ? [1] : [1, Threads.machineCores])
+
+    var description: String { values.map(String.init).joined(separator: ",") }
+    var defaultValueDescription: String { description }
+}
+
+/// `--threads` of the benchmarks: the thread counts to measure, each in turn.
+struct BenchThreadOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Thread counts to measure, each in turn: one count from 1 to 64 or a comma-separated list (1 and all cores by default).",
+            valueName: "n[,n...]"))
+    var threads: ThreadCounts = .oneAndAll
+}
+
+/// `--threads` shared by every subcommand that runs the SIMD core once.
 struct ThreadOptions: ParsableArguments {
     @Option(
         name: .long,
-        help:
-            "Threads for the SIMD core (1 to 64; default: the \(Threads.machineCores) cores of this machine)."
-    )
-    var threads: Int = Threads.machineCores
+        help: ArgumentHelp(
+            "Threads for the SIMD core, 1 to 64 (by default the \(Threads.machineCores) cores of this machine).",
+            valueName: "n"))
+    var threads: ThreadCounts = .machine
 
     func validate() throws {
-        guard (1...64).contains(threads) else {
-            throw ValidationError("--threads must be between 1 and 64, got \(threads)")
+        guard threads.values.count == 1 else {
+            throw ValidationError(
+                "--threads \(threads): this command runs once, give one count (lists such as 1,2 are for dino bench)"
+            )
         }
     }
 
-    func apply() { Threads.count = threads }
+    func apply() { Threads.count = threads.values[0] }
 }

@@ -15,7 +15,9 @@ struct Scenes: ParsableCommand {
             "DIR/train-images-idx3-ubyte.gz and train-labels (one scene per training item, seed 1), DIR/t10k-images, t10k-labels and t10k-masks-idx3-ubyte.gz (one scene per test item, seed 2; masks 0 or 1). Read back with --dataset idx:DIR."
     )
 
-    @Option(name: .long, help: "Output folder (created; must not hold scenes already).")
+    @Option(
+        name: [.customLong("out"), .customLong("output_dir"), .customLong("output-dir")],
+        help: ArgumentHelp("Output folder (created; must not hold scenes already).", valueName: "dir"))
     var out: String
 
     @Option(name: .long, help: "Canvas side in pixels.")

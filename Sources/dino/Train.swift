@@ -35,8 +35,17 @@ struct Train: ParsableCommand {
 
     @Option(
         name: .long,
-        help: "Dataset: fashion-mnist, scenes[:SIZE[,CLUTTER]], idx:DIR, cifar10:DIR, folder:DIR.")
+        help: ArgumentHelp(
+            "Dataset: fashion-mnist, scenes[:SIZE[,CLUTTER]], idx:DIR, cifar10:DIR, folder:DIR[@SIZE] (class sub-folders of PNG/JPEG), images:DIR[@SIZE] (unlabelled PNG/JPEG, resized to SIZE, default the config's imageSize).",
+            valueName: "spec"))
     var dataset: String?
+
+    @Option(
+        name: [.customLong("knn-dataset"), .customLong("knn_dataset")],
+        help: ArgumentHelp(
+            "A labelled dataset for the k-NN during training (its train split the bank, its test split the queries): how a run on images:DIR is measured.",
+            valueName: "spec"))
+    var knnDataset: String?
 
     @Flag(
         name: .long,
@@ -74,7 +83,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if (!printConfig || resume) && official.outputDir == nil {
-            throw ValidationError("Missing expected argument '--out <out>' (or --output_dir)")
+            throw ValidationError("Missing expected argument '--out <dir>' (or --output_dir)")
         }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1 image, got \(limit)") }
         if supervised, let n = official.localCropsNumber, n > 0 {
@@ -102,7 +111,11 @@ struct Train: ParsableCommand {
             let changed =
                 [("--config", config != nil)]
                 + overrides.filter { $0.fields != ["epochs"] }.map { ($0.flag, true) }
-                + [("--limit", limit != nil), ("--dataset", dataset != nil), ("--supervised", supervised)]
+                + [
+                    ("--limit", limit != nil), ("--dataset", dataset != nil),
+                    ("--knn-dataset", knnDataset != nil),
+                    ("--supervised", supervised),
+                ]
             if let option = changed.filter(\.1).map(\.0).first {
                 throw ValidationError(
                     "--resume continues \(out) with the settings in its config.json; \(option) cannot change them. "
@@ -123,6 +136,7 @@ struct Train: ParsableCommand {
             for o in overrides { o.apply(&c) }
             if let limit { c.trainLimit = limit }
             if let dataset { c.dataset = dataset }
+            if let knnDataset { c.knnDataset = knnDataset }
             if supervised {
                 c.supervised = true
                 c.localCount = 0
@@ -401,9 +415,9 @@ struct OfficialTrainOptions: ParsableArguments {
     var seed: UInt64?
 
     @Option(
-        name: [.customLong("output_dir"), .customLong("output-dir"), .customLong("out")],
+        name: [.customLong("out"), .customLong("output_dir"), .customLong("output-dir")],
         help: ArgumentHelp(
-            "Run folder (required; the official default is the current folder).", valueName: "out"))
+            "Run folder (required; the official default is the current folder).", valueName: "dir"))
     var outputDir: String?
 
     @Option(

@@ -82,18 +82,67 @@ import Testing
         try a.writePNG(dir + "/cats/b.png")
         try b.writePNG(dir + "/cats/a.png")
         write(Array("notes".utf8), to: dir + "/cats/readme.txt")  // skipped: not a PNG
-        // The first image (cats/a.png) is gray, the others RGB: without `channels` that is an error.
-        let mixed = dataError { _ = try Dataset.imageFolder(dir) }
-        #expect(
-            mixed?.path == dir + "/cats/b.png" && mixed?.problem.contains("channel") == true,
-            "\(String(describing: mixed))")
-        let d = try Dataset.imageFolder(dir, channels: 3)
+        // The first image (cats/a.png) is gray, the others RGB: without `channels` all become RGB,
+        // as the official loader's convert("RGB") makes them; channels: 1 makes all gray.
+        let d = try Dataset.imageFolder(dir)
         #expect(d.classNames == ["cats", "dogs"] && d.labels == [0, 0, 1] && d.channels == 3)
         #expect(d.image(0) == b.rgb && d.image(2) == a)
+        #expect(try Dataset.imageFolder(dir, channels: 3).pixels == d.pixels)
+        #expect(try Dataset.imageFolder(dir, channels: 1).image(0) == b)
         // A picture of another size is named.
         try Image(width: 5, height: 3, channels: 3).writePNG(dir + "/dogs/2.png")
         let size = dataError { _ = try Dataset.imageFolder(dir, channels: 3) }
         #expect(size?.path == dir + "/dogs/2.png" && size?.problem.hasPrefix("is 5x3") == true)
+    }
+
+    @Test func imageFoldersReadJPEGAndResizeOnLoad() throws {
+        let dir = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/shirts/more", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir + "/.hidden", withIntermediateDirectories: true)
+        let wide = Image(
+            width: 12, height: 6, channels: 3, pixels: levels(216, seed: 3).map { Float($0) / 255 })
+        let tall = Image(
+            width: 5, height: 10, channels: 1, pixels: levels(50, seed: 4).map { Float($0) / 255 })
+        try wide.writeJPEG(dir + "/shirts/b.JPG")
+        try tall.writePNG(dir + "/shirts/more/a.png")
+        try wide.writePNG(dir + "/.hidden/skipped.png")
+        write(Array("notes".utf8), to: dir + "/shirts/notes.txt")
+        // Unlabelled: every picture under the folder, sub-folders included, sorted by path.
+        let images = try Dataset.unlabelledImages(dir, size: 4)
+        #expect(images.count == 2 && images.width == 4 && images.height == 4 && images.channels == 3)
+        #expect(images.labels == [0, 0] && images.classNames == ["unlabelled"])
+        // The picture a.png made a square as torchvision's Resize(4) + CenterCrop(4) would, then RGB.
+        let square = tall.centreSquare(4)
+        #expect(images.image(1) == Image(width: 4, height: 4, channels: 3, pixels: quantised(square.rgb)))
+        // Without a size, pictures of different sizes are refused, naming the file and the fix.
+        let mixed = dataError { _ = try Dataset.unlabelledImages(dir) }
+        #expect(mixed?.path == dir + "/shirts/more/a.png" && mixed?.problem.contains("@SIZE") == true)
+        // The same folder as an ImageFolder: one class, its direct pictures only.
+        let labelled = try Dataset.imageFolder(dir, size: 4)
+        #expect(labelled.classNames == ["shirts"] && labelled.count == 1)
+        #expect(
+            dataError { _ = try Dataset.unlabelledImages(dir + "/.hidden/none") }?.problem == "no such folder"
+        )
+        try fm.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        #expect(
+            dataError { _ = try Dataset.unlabelledImages(dir + "/empty") }?.problem.hasPrefix(
+                "no .png or .jpg")
+                == true)
+        #expect(
+            dataError { _ = try Dataset.unlabelledImages(dir, size: 0) }?.problem.contains("resize") == true)
+    }
+
+    @Test func centreSquareIsResizeThenCentreCrop() throws {
+        // 6×2 → shorter side 2 is already 2: no resampling, the middle 2 columns are kept.
+        let strip = Image(width: 6, height: 2, channels: 1, pixels: (0..<12).map { Float($0) / 16 })
+        #expect(strip.centreSquare(2).pixels == [2, 3, 8, 9].map { Float($0) / 16 })
+        // 4×8 → 2×4 (bilinear, as Resize), rows 1 and 2 kept.
+        let tall = Image(
+            width: 4, height: 8, channels: 1, pixels: levels(32, seed: 9).map { Float($0) / 255 })
+        let resized = tall.resized(width: 2, height: 4, filter: .bilinear)
+        #expect(tall.centreSquare(2).pixels == [2, 3, 4, 5].map { resized.pixels[$0] })
     }
 
     @Test func imageFolderErrors() throws {
@@ -124,4 +173,9 @@ import Testing
         let (mean, std) = d.channelStatistics()
         #expect(abs(mean[0] - 0.286) < 0.01 && abs(std[0] - 0.353) < 0.01, "mean \(mean) std \(std)")
     }
+}
+
+/// `image`'s pixels as a dataset stores them: rounded to 8 bits.
+func quantised(_ image: Image) -> [Float] {
+    image.pixels.map { Float(UInt8(($0 > 0 ? ($0 < 1 ? $0 : 1) : 0) * 255 + 0.5)) / 255 }
 }

@@ -29,6 +29,38 @@ struct OfficialFixtureTests {
     /// `dino attention --weights … --image …` end to end on a JPEG of the photograph: the
     /// official resize to 480×480 gives a 30×30 grid, each head's CLS attention over the patches
     /// sums to at most 1 (the CLS column is dropped), and the file set is the official one.
+    @Test func knnOfAnOfficialLayoutCheckpoint() throws {
+        let file = officialFixtures + "/vit_tiny_p16_random.safetensors"
+        var model = try TrainedModel<SIMDKernels>(weights: file, heads: 3)
+        #expect(model.kind == "backbone" && model.backbone.config.channels == 3)
+        #expect(model.normalization.mean == Normalization.imageNet.mean)
+        // Gray 28-pixel images: repeated into RGB and made 32×32 squares (a 2×2 patch grid).
+        let data = try DataSources.synthetic("synthetic-gray28", count: 96, seed: 5)
+        let train = data.prefix(64), test = data.subset(Array(64..<96))
+        var options = EvaluationReport.Options(trainSize: nil, testSize: nil, linear: false)
+        options.side = 32
+        options.ks = [5, 200]
+        var lines: [String] = []
+        let report = try EvaluationReport.compute(
+            SIMDKernels.self, model: &model, train: train, test: test, spec: "synthetic-gray28",
+            options: options,
+            log: { lines.append($0) })
+        #expect(lines.contains { $0.contains("converted to the model's 3 channels") })
+        #expect(report.ks == [5, 200] && report.trainImages == 64 && report.testImages == 32)
+        for scores in [report.modelScores, report.rawPixelScores, report.randomInitScores] {
+            for k in [5, 200] {
+                let top1 = try #require(scores.top1[k]), top5 = try #require(scores.top5[k])
+                #expect(top1 >= 0 && top1 <= top5 && top5 <= 100)
+            }
+        }
+        // Random labels: no features can do much better than chance, 10%.
+        #expect(report.model[200]! < 40)
+        // The table with top-5 rows, and the k given.
+        let table = report.table(top5: true)
+        #expect(table.contains("top-1 and top-5") && table.contains("k=200") && table.contains("  top-5"))
+        #expect(!report.table.contains("top-5"))
+    }
+
     @Test func photoAttentionOfAnOfficialLayoutCheckpoint() throws {
         let tensors = try Safetensors.readDictionary(officialFixtures + "/vit_tiny_p16_random.safetensors")
         var vit = try ViT<SIMDKernels>(try ViTConfig.inferred(from: tensors, heads: 3), seed: 0)

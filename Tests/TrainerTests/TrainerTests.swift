@@ -44,6 +44,63 @@ struct TrainerTests {
         return dir
     }
 
+    @Test func unlabelledPicturesTrainAndAreMeasuredOnALabelledDataset() throws {
+        let dir = Self.folder("pictures")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let items = try Dataset.fashionMNIST(split: .train).prefix(64)
+        for i in 0..<items.count {
+            let sub = dir + "/photos/\(i % 3)"
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            // Any sizes, JPEG and PNG mixed.
+            let picture = items.image(i).resized(width: 28 + i % 9, height: 30 + i % 5)
+            if i % 2 == 0 {
+                try picture.writeJPEG(sub + "/\(i).jpg")
+            } else {
+                try picture.writePNG(sub + "/\(i).png")
+            }
+        }
+        var c = Self.tinyConfig(epochs: 1)
+        c.dataset = "images:" + dir + "/photos"  // resized to the config's imageSize, 28
+        c.knnTrainSize = 128
+        c.knnTestSize = 64
+        let plain = try DataSources.run(c)
+        #expect(plain.train.count == 64 && plain.train.width == 28 && plain.train.height == 28)
+        #expect(plain.bank == nil && plain.test == nil)
+        var alone = try DINOTrainer<SIMDKernels>(config: c, train: plain.train, test: plain.test)
+        try alone.run()
+        #expect(try alone.evaluate(iteration: 2).knnTeacher == nil)  // nothing labelled: no k-NN
+        c.knnDataset = "fashion-mnist"
+        let data = try DataSources.run(c)
+        #expect(data.bank?.count == 60_000 && data.test?.count == 10_000)
+        var trainer = try DINOTrainer<SIMDKernels>(
+            config: c, train: data.train, test: data.test, bank: data.bank)
+        try trainer.run()
+        let record = try trainer.evaluate(iteration: 2)
+        #expect(record.knnTeacher.map { $0 > 10 && $0 <= 100 } == true, "\(record)")
+        // The run's own numbers are those of the trainer that had no k-NN: the bank changes nothing else.
+        #expect(
+            trainer.step.teacher.backbone.parameters.map(\.value)
+                == alone.step.teacher.backbone.parameters.map(\.value))
+        // Specs: a size after @, a folder without test/ has no test split, errors name the spec.
+        #expect(try DataSources.load("images:\(dir)/photos@14", split: .train).width == 14)
+        #expect(try DataSources.testSplit("folder:\(dir)/photos", imageSize: 28) == nil)
+        for (spec, problem) in [
+            ("images:\(dir)/photos", "images:DIR@SIZE"), ("images:\(dir)/photos@0", "whole number"),
+            ("folder:", "no folder"),
+        ] {
+            do {
+                _ = try DataSources.load(spec, split: .train)
+                Issue.record("\(spec) loaded")
+            } catch let e as DataError {
+                #expect(e.path == spec && e.problem.contains(problem), "\(e)")
+            }
+        }
+        do {
+            _ = try DataSources.load("images:\(dir)/photos", split: .test, imageSize: 28)
+            Issue.record("a test split of unlabelled pictures")
+        } catch let e as DataError { #expect(e.problem.contains("no test split")) }
+    }
+
     @Test func lossDecreasesOnRepeatedBatches() throws {
         var c = Self.tinyConfig(epochs: 4)
         c.lr = 0.01
